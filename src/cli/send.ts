@@ -1,6 +1,6 @@
 // `hookgate send`: sign and post a delivery exactly as a Git host does, to `hookgate serve` or to a
 // deployed stack's URL. The payload file's bytes are sent as they are (never re-serialised).
-import { constants as bufferConstants, isUtf8 } from "node:buffer";
+import { isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import diagnostics from "node:diagnostics_channel";
 import { readFileSync, statSync } from "node:fs";
@@ -73,8 +73,12 @@ Exit status: 0 for a 2xx answer, 1 otherwise, 2 for a usage error (a proxy varia
 const DEFAULT_TIMEOUT_S = 10;
 /** GitHub and GitLab do not deliver a payload larger than this. */
 const MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
-/** V8's longest string, in UTF-16 units: a payload's bytes read as UTF-8 are never more units than bytes. */
-const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
+/**
+ * The largest payload file send reads: four times what GitHub or GitLab sends, ten times what the gateway reads.
+ * --form's body is up to 3 characters a byte (%2F), so it stays far under V8's longest string (about 512 MB),
+ * and the copies send makes (text, parse, form) under Node's heap.
+ */
+const MAX_READ_BYTES = 100 * 1024 * 1024;
 
 export interface SignedRequest {
   headers: Record<string, string>;
@@ -310,11 +314,12 @@ function readPayload(file: string): Buffer {
   } catch {
     size = 0; // read below, which says why it cannot be
   }
-  // send reads the payload as text (its notes, a form): past V8's longest string, a failure naming no file. No
-  // host sends a tenth of it: GitHub and GitLab (gitlab MR 38687) at most 25 MB; the gateway reads 10 MB (413).
-  if (size > MAX_STRING_LENGTH) {
+  // send reads the payload as text (its notes, a form): a 171 MB file's form body ran Node out of heap, and past
+  // V8's longest string reading failed naming no file. Checked in every mode, before reading. GitHub and GitLab
+  // (gitlab MR 38687) send at most 25 MB; the gateway reads 10 MB (413).
+  if (size > MAX_READ_BYTES) {
     throw new Error(
-      `payload file ${withoutInvisible(file)} is ${(size / 1048576).toFixed(1)} MB, more than send can read (${MAX_STRING_LENGTH} bytes); GitHub and GitLab send no payload over 25 MB, and the gateway refuses a body over 10 MB (413); nothing sent`,
+      `payload file ${withoutInvisible(file)} is ${size} bytes (${(size / 1048576).toFixed(1)} MB), more than the ${MAX_READ_BYTES} (100 MB) send reads; GitHub and GitLab send no payload over 25 MB, and the gateway refuses a body over 10 MB (413); nothing sent`,
     );
   }
   try {

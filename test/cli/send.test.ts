@@ -922,16 +922,25 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     });
   });
 
-  it("a payload file longer than V8's longest string is refused by size before it is read, with exit 1 and a message naming the file, and nothing is sent", async () => {
+  it("a payload file over 100 MB is refused by size before it is read, with --form or without, with exit 1 and a message naming the file and the numbers, and nothing is sent", async () => {
     const file = join(dir, "huge.json");
+    const size = 100 * 1024 * 1024 + 1; // under V8's longest string, but --form's body would be up to 3 times it
     writeFileSync(file, "");
-    truncateSync(file, constants.MAX_STRING_LENGTH + 1); // sparse: no disk, and never read
+    truncateSync(file, size); // sparse: no disk, and never read
     const before = capture.requests.length;
-    const run = await send("github", "wire-secret", "--payload", file);
+    for (const form of [[], ["--form"]]) {
+      const run = await send("github", "wire-secret", ...form, "--payload", file);
+      expect(run.code, run.stderr).to.equal(1);
+      expect(run.stderr).to.equal(
+        `hookgate send: payload file ${file} is ${size} bytes (100.0 MB), more than the 104857600 (100 MB) send reads; GitHub and GitLab send no payload over 25 MB, and the gateway refuses a body over 10 MB (413); nothing sent\n`,
+      );
+    }
+    truncateSync(file, constants.MAX_STRING_LENGTH + 1);
+    const run = await send("gitea", "wire-secret", "--payload", file);
     rmSync(file);
     expect(run.code, run.stderr).to.equal(1);
-    expect(run.stderr).to.equal(
-      `hookgate send: payload file ${file} is 512.0 MB, more than send can read (${constants.MAX_STRING_LENGTH} bytes); GitHub and GitLab send no payload over 25 MB, and the gateway refuses a body over 10 MB (413); nothing sent\n`,
+    expect(run.stderr).to.include(
+      `is ${constants.MAX_STRING_LENGTH + 1} bytes (512.0 MB), more than the 104857600 (100 MB) send reads`,
     );
     expect(capture.requests.length).to.equal(before);
   });
