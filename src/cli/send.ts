@@ -74,11 +74,11 @@ const DEFAULT_TIMEOUT_S = 10;
 /** GitHub and GitLab do not deliver a payload larger than this. */
 const MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
 /**
- * The largest payload file send reads: four times what GitHub or GitLab sends, ten times what the gateway reads.
- * --form's body is up to 3 characters a byte (%2F), so it stays far under V8's longest string (about 512 MB),
- * and the copies send makes (text, parse, form) under Node's heap.
+ * The largest payload file send reads: more than GitHub or GitLab sends (25 MB) and the gateway reads (10 MB).
+ * --form's body is up to 3 characters a byte (%2F), and a 171 MB file's copies (text, parse, form) took 4 GB of
+ * heap: at 32 MB they stay under the smallest heap Node picks by default.
  */
-const MAX_READ_BYTES = 100 * 1024 * 1024;
+const MAX_READ_BYTES = 32 * 1024 * 1024;
 
 export interface SignedRequest {
   headers: Record<string, string>;
@@ -319,7 +319,7 @@ function readPayload(file: string): Buffer {
   // (gitlab MR 38687) send at most 25 MB; the gateway reads 10 MB (413).
   if (size > MAX_READ_BYTES) {
     throw new Error(
-      `payload file ${withoutInvisible(file)} is ${size} bytes (${(size / 1048576).toFixed(1)} MB), more than the ${MAX_READ_BYTES} (100 MB) send reads; GitHub and GitLab send no payload over 25 MB, and the gateway refuses a body over 10 MB (413); nothing sent`,
+      `payload file ${withoutInvisible(file)} is ${size} bytes (${(size / 1048576).toFixed(1)} MB), more than the ${MAX_READ_BYTES} (32 MB) send reads; GitHub and GitLab send no payload over 25 MB, and the gateway refuses a body over 10 MB (413); nothing sent`,
     );
   }
   try {

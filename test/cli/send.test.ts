@@ -922,9 +922,9 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     });
   });
 
-  it("a payload file over 100 MB is refused by size before it is read, with --form or without, with exit 1 and a message naming the file and the numbers, and nothing is sent", async () => {
+  it("a payload file over 32 MB is refused by size before it is read, with --form or without, with exit 1 and a message naming the file and the numbers, and nothing is sent", async () => {
     const file = join(dir, "huge.json");
-    const size = 100 * 1024 * 1024 + 1; // under V8's longest string, but --form's body would be up to 3 times it
+    const size = 32 * 1024 * 1024 + 1; // under V8's longest string, but --form's body would be up to 3 times it
     writeFileSync(file, "");
     truncateSync(file, size); // sparse: no disk, and never read
     const before = capture.requests.length;
@@ -932,7 +932,7 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
       const run = await send("github", "wire-secret", ...form, "--payload", file);
       expect(run.code, run.stderr).to.equal(1);
       expect(run.stderr).to.equal(
-        `hookgate send: payload file ${file} is ${size} bytes (100.0 MB), more than the 104857600 (100 MB) send reads; GitHub and GitLab send no payload over 25 MB, and the gateway refuses a body over 10 MB (413); nothing sent\n`,
+        `hookgate send: payload file ${file} is ${size} bytes (32.0 MB), more than the 33554432 (32 MB) send reads; GitHub and GitLab send no payload over 25 MB, and the gateway refuses a body over 10 MB (413); nothing sent\n`,
       );
     }
     truncateSync(file, constants.MAX_STRING_LENGTH + 1);
@@ -940,7 +940,7 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     rmSync(file);
     expect(run.code, run.stderr).to.equal(1);
     expect(run.stderr).to.include(
-      `is ${constants.MAX_STRING_LENGTH + 1} bytes (512.0 MB), more than the 104857600 (100 MB) send reads`,
+      `is ${constants.MAX_STRING_LENGTH + 1} bytes (512.0 MB), more than the 33554432 (32 MB) send reads`,
     );
     expect(capture.requests.length).to.equal(before);
   });
