@@ -789,7 +789,8 @@ async function openLocalGateway(
         })
         .then((answer) => {
           if (smee) viaSmee.delete(headerDelivery);
-          const text = JSON.stringify(answer.body);
+          // As sendJson's: a repository or branch name in a reason may hold a bidi override or a C1 control.
+          const text = withoutInvisible(JSON.stringify(answer.body));
           answer.headers["content-length"] = String(Buffer.byteLength(text, "utf8"));
           answers.send(res, answer.statusCode, answer.headers, text, turn);
           record(name, answer.statusCode, answer.body, headerDelivery, eventName, smee);
