@@ -748,17 +748,22 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     let duplicate: Answer | undefined;
     /** The first change that failed, as the delivery's line names it. */
     let failed: { answer: Answer; ref?: string; error?: string; generation?: number } | undefined;
+    /** The first error of a change that did not fail (a queued mark that failed), for a 202's line. */
+    let firstError: string | undefined;
     for (const { change, rendered } of changes) {
       let answer: Answer;
-      // Each change's own (its line's); a claim that fails leaves it unknown.
+      // Each change's own (its line's); a claim that fails leaves the generation unknown.
       line.generation = undefined;
+      line.error = undefined;
       try {
         answer = await enqueue(change, rendered, decision.reason, line);
       } catch (error) {
         // A claim that failed: a 503 for this change alone.
         answer = answerFor(error, line);
       }
-      // The delivery's line names the push; each change it queued (or failed on) gets a line of its own.
+      const error = line.error;
+      // The delivery's line names the push; each change it queued (or failed on) gets a line of its own, with
+      // its own error: the delivery's line has one change's only.
       safeLog({
         msg: "change",
         level: answer.statusCode >= 500 ? "error" : "info",
@@ -768,14 +773,16 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         decision: answer.decision,
         status: answer.statusCode,
         generation: line.generation,
+        error,
       });
       if (answer.statusCode === 202) queued = true;
       else if (answer.status === "duplicate") duplicate ??= answer;
       else {
-        failed ??= { answer, ref: change.ref, error: line.error, generation: line.generation };
+        failed ??= { answer, ref: change.ref, error, generation: line.generation };
         // Answered 503 at the deadline (or about to be): the rest is not claimed nor sent.
         if (line.timedOut || (line.deadlineMs !== undefined && Date.now() >= line.deadlineMs)) break;
       }
+      firstError ??= error;
     }
     if (failed !== undefined) {
       line.ref = failed.ref;
@@ -783,6 +790,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       line.generation = failed.generation;
       return failed.answer;
     }
+    line.error = firstError;
     if (!queued && duplicate !== undefined) return duplicate;
     return new Answer(202, "queued", decision.reason, "queued");
   }

@@ -236,6 +236,60 @@ describe("Function: createRouteHandler(deps).receive (a push that changed severa
     expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([`${ID}#2`, ID]);
   });
 
+  it("a change whose claim fails after an earlier change answered in progress logs DynamoDB's error on its change line and on the delivery line", async () => {
+    const route = bitbucketRoute({ events: ["push"], branches: ["main"], tags: ["*"] });
+    const h = harness(route);
+    // The tag (the first change) is being accepted by another request: in progress, no error of its own.
+    await h.dedupe.claim(route.name, ID);
+    const claim = h.dedupe.claim.bind(h.dedupe);
+    h.dedupe.claim = async (...args) => {
+      if (args[1] === `${ID}#2`)
+        throw new TransientDependencyError("DynamoDB dedupe claim failed: ServiceUnavailable");
+      return claim(...args);
+    };
+    expect((await h.receive()).statusCode).to.equal(503);
+    const main = h.logs.of("change").find((l) => l.deliveryId === `${ID}#2`);
+    expect(main).to.deep.include({ status: 503, error: "DynamoDB dedupe claim failed: ServiceUnavailable" });
+    // The delivery's line is the first failed change's (the tag, in progress), which had no error.
+    expect(h.logs.of("delivery").at(-1)).to.deep.include({ ref: "refs/tags/v1.0", decision: "in-progress" });
+    expect(h.logs.of("delivery").at(-1)).to.not.have.property("error");
+  });
+
+  it("the delivery line of a push answered 503 carries the failed change's error, not the queued mark failure of an earlier change that was queued (that stays on its change line)", async () => {
+    const route = bitbucketRoute({ events: ["push"], branches: ["main"], tags: ["*"] });
+    const h = harness(route);
+    const mark = h.dedupe.mark.bind(h.dedupe);
+    h.dedupe.mark = async (routeName, deliveryId, generation, state) => {
+      if (state === "queued" && deliveryId === ID) throw new TransientDependencyError("DynamoDB mark failed");
+      return mark(routeName, deliveryId, generation, state);
+    };
+    // main (the second change) is being accepted by another request: in progress.
+    await h.dedupe.claim(route.name, `${ID}#2`);
+    expect((await h.receive()).statusCode).to.equal(503);
+    expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([ID]);
+    const line = h.logs.of("delivery").at(-1);
+    expect(line).to.deep.include({ ref: "refs/heads/main", decision: "in-progress" });
+    expect(line, JSON.stringify(line)).to.not.have.property("error");
+    expect(h.logs.of("change").find((l) => l.deliveryId === ID)?.error).to.match(
+      /^marking the delivery queued failed: DynamoDB mark failed/,
+    );
+  });
+
+  it("a push whose every change is queued keeps on its 202 delivery line the queued mark failure of one of them", async () => {
+    const route = bitbucketRoute({ events: ["push"], branches: ["main"], tags: ["*"] });
+    const h = harness(route);
+    const mark = h.dedupe.mark.bind(h.dedupe);
+    h.dedupe.mark = async (routeName, deliveryId, generation, state) => {
+      if (state === "queued" && deliveryId === ID) throw new TransientDependencyError("DynamoDB mark failed");
+      return mark(routeName, deliveryId, generation, state);
+    };
+    expect((await h.receive()).statusCode).to.equal(202);
+    expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([ID, `${ID}#2`]);
+    expect(h.logs.of("delivery").at(-1)?.error).to.match(
+      /^marking the delivery queued failed: DynamoDB mark failed/,
+    );
+  });
+
   it("a change whose send is cut at the deadline stops the push there: no later change is claimed once the deadline has passed", async () => {
     const h = harness(bitbucketRoute({ events: ["push"] }), { receiveTimeoutMs: 20 });
     const claimed: string[] = [];
