@@ -413,6 +413,14 @@ async function runStorageStep(
       if (upstream && (upstream.count > 0 || upstream.more)) {
         return `kept ${branch}: ${openPullRequests(upstream, "from", upstream.parent)}`;
       }
+      // The checks above take several calls (Gitea's lists up to 40 pages): a push during them must not be
+      // deleted with the branch. Without a conditional delete the head is read again right before the DELETE,
+      // leaving one round trip unguarded; Data Center's deletion carries the commit (endPoint) instead.
+      if (host.conditionalDelete !== true) {
+        const now = await host.branchHead(event.repo, branch);
+        if (now === undefined) return `branch ${branch} was already gone`;
+        if (!sameCommit(now, sha)) return `kept ${branch}: ${MOVED_ON} (now at ${now.slice(0, 7)})`;
+      }
       const result = await host.deleteBranch(event.repo, branch, head);
       if (typeof result === "object") {
         // A refusal of a branch whose flag says protected is that protection: kept. Of another (no protection, no

@@ -2130,11 +2130,13 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
           const outcome = await run();
           expect(outcome).to.deep.equal({ status: "done", detail: "deleted branch feature/login" });
           expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
-          // Looked up, then checked for open pull requests into it and from it, then deleted.
+          // Looked up, then checked for open pull requests into it and from it, then deleted: where the deletion
+          // is not conditional (all but Data Center's endPoint), after its head is read again.
           const kinds = host.requests
             .map((r) => r.kind)
             .filter((k) => k === "ref" || k === "pulls" || k === "delete-ref");
-          expect(kinds).to.deep.equal(["ref", "pulls", "pulls", "delete-ref"]);
+          const again = provider === "bitbucket-server" ? [] : ["ref"];
+          expect(kinds).to.deep.equal(["ref", "pulls", "pulls", ...again, "delete-ref"]);
         });
 
         it("cleanUpPullRequest counts a branch that is already gone as already gone, deleting nothing", async () => {

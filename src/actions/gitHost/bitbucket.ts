@@ -372,7 +372,7 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
   }
 
   async deleteBranch(repo: RepoRef, branch: string, _sha: string): Promise<DeleteBranchResult> {
-    // No conditional delete: the caller checked branchHead just before.
+    // No conditional delete: the caller reads branchHead right before.
     const call: ApiCall = {
       method: "DELETE",
       path: `${this.repoPath(repo)}/refs/branches/${encodeSegments(branch)}`,
@@ -482,6 +482,8 @@ const VERSION_AT_END = /\/(?:latest|\d+(?:\.\d+)*)$/;
 
 export class BitbucketServerClient extends ApiClient implements GitHostClient {
   readonly provider = "bitbucket-server" as const;
+  /** branch-utils' DELETE carries endPoint, the commit the branch must point at. */
+  readonly conditionalDelete = true;
   protected readonly what = "Bitbucket Data Center API";
 
   /** The repository, as PROJECT_KEY/slug (what the normalised events call owner/name). */

@@ -230,7 +230,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
   }
 
   async deleteBranch(repo: RepoRef, branch: string, _sha: string): Promise<DeleteBranchResult> {
-    // No conditional delete: the caller checked branchHead just before.
+    // No conditional delete: the caller reads branchHead right before.
     const call: ApiCall = {
       method: "DELETE",
       path: `${this.repoPath(repo)}/git/refs/heads/${encodeSegments(branch)}`,

@@ -354,7 +354,7 @@ export class GitLabClient extends ApiClient implements GitHostClient {
   }
 
   async deleteBranch(repo: RepoRef, branch: string, _sha: string): Promise<DeleteBranchResult> {
-    // No conditional delete: the caller checked branchHead just before.
+    // No conditional delete: the caller reads branchHead right before.
     const res = await this.call({
       method: "DELETE",
       path: `${this.project(repo)}/repository/branches/${seg(branch, "branch")}`,

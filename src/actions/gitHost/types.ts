@@ -149,6 +149,11 @@ export interface GitHostClient {
   readonly provider: Provider;
   /** The redirects followed so far, each (from, to) once, oldest first. */
   readonly redirects: readonly ApiRedirect[];
+  /**
+   * Whether deleteBranch's `sha` is a condition the host checks with the deletion (Data Center's endPoint).
+   * Elsewhere the caller reads the branch's head again right before deleting it.
+   */
+  readonly conditionalDelete?: boolean;
   getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo>;
   setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void>;
   /** The commit a branch points at now; undefined when there is no such branch. */
@@ -189,7 +194,8 @@ export interface GitHostClient {
   /**
    * Delete a branch. A branch that is already gone counts as deleted (idempotent on retry). `sha` is the
    * commit it must still point at: a host with a conditional delete (Data Center's endPoint) sends it and
-   * answers "moved-on" when the branch points elsewhere; the others rely on the caller's branchHead check.
+   * answers "moved-on" when the branch points elsewhere; the others rely on the caller reading branchHead
+   * right before (conditionalDelete).
    */
   deleteBranch(repo: RepoRef, branch: string, sha: string): Promise<DeleteBranchResult>;
   getDefaultBranch(repo: RepoRef): Promise<string>;
