@@ -10,8 +10,8 @@
 // jenkins step not last).
 // A delete-s3-prefix step's prefix (empty, or outside the role's prefixes) and a jenkins step's job path are
 // checked before the first step (core/prCleanupChecks.ts, which `hookgate explain` asks too).
-// A retryable failure leaves the status `pending` (its description says a retry follows) and is
-// rethrown; a final failure sets `failure` and is rethrown. A host that refuses the first status for
+// A retryable failure leaves the status `pending` (its description says a retry follows; GitLab's `running`,
+// as GitLab refuses a second pending) and is rethrown; a final failure sets `failure` and is rethrown. A host that refuses the first status for
 // good gets none: the steps run anyway, and the outcome says why. One that refuses it retryably on the
 // queue's last attempt still gets the last status, best effort: an earlier attempt's "pending … will
 // retry" must not stay on the commit.
@@ -68,25 +68,34 @@ export async function cleanUpPullRequest(
         pullRequest: pr.number,
       }
     : {};
-  const status = async (state: CommitStatus["state"], description: string) => {
-    if (noStatus !== undefined) return;
-    await host.setCommitStatus(event.repo, sha, {
+  const status = async (state: CommitStatus["state"], description: string, interim = false) => {
+    if (noStatus !== undefined) return undefined;
+    return host.setCommitStatus(event.repo, sha, {
       state,
       context: request.context,
       description,
       targetUrl,
       ...ref,
+      ...(interim ? { interim } : {}),
     });
   };
 
   // Best effort: the failure is what matters, not a failure to report it. On the queue's last attempt a
   // retryable failure is dead-lettered, not retried: the status says failure, as for a final one.
-  const reportFailure = (error: ActionError, what: string) => {
+  const reportFailure = async (error: ActionError, what: string) => {
     const retry = error.retryable && clients.lastAttempt !== true;
-    return status(
-      retry ? "pending" : "failure",
-      `${what} failed${retry ? ", will retry" : ""}: ${error.publicMessage}`,
-    ).catch(() => undefined);
+    const description = `${what} failed${retry ? ", will retry" : ""}: ${error.publicMessage}`;
+    const result = await status(retry ? "pending" : "failure", description, retry).catch(() => undefined);
+    // GitLab took no transition (an interim status after another one): the commit still shows the earlier text.
+    if (result === "unchanged") {
+      clients.log({
+        msg: "pr-cleanup's commit status was not updated: the Git host kept the one it had",
+        level: "warn",
+        status: description,
+        pr: pr.number,
+        deliveryId: event.deliveryId,
+      });
+    }
   };
 
   try {

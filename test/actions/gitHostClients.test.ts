@@ -826,11 +826,34 @@ describe("Class: the Git host clients against answers the test writes", () => {
       });
     }
 
-    it('GitLab takes "Cannot transition status" (400) as the status already set', async () => {
+    it('GitLab answers "unchanged" to "Cannot transition status" (400): it kept the status it had', async () => {
       const { url } = await serve(() =>
         json({ message: "Cannot transition status via :run from :running" }, 400),
       );
-      await new GitLabClient(url, {}).setCommitStatus(REPO, SHA, status("https://l"));
+      expect(await new GitLabClient(url, {}).setCommitStatus(REPO, SHA, status("https://l"))).to.equal(
+        "unchanged",
+      );
+    });
+
+    it("GitLab sends an interim pending status as running (GitLab refuses pending over pending), a first one as pending", async () => {
+      const { url, seen } = await serve(() => json({}, 201));
+      const client = new GitLabClient(url, {});
+      const pending = { state: "pending" as const, context: "hookgate/x", description: "d" };
+      expect(await client.setCommitStatus(REPO, SHA, pending)).to.equal(undefined);
+      await client.setCommitStatus(REPO, SHA, { ...pending, interim: true });
+      await client.setCommitStatus(REPO, SHA, { ...pending, state: "failure", interim: true });
+      expect(seen.map((r) => JSON.parse(r.body).state)).to.deep.equal(["pending", "running", "failed"]);
+    });
+
+    it("GitHub sends an interim pending status as pending: it replaces a status of the same context", async () => {
+      const { url, seen } = await serve(() => json({}, 201));
+      await new GitHubClient(url, AUTH).setCommitStatus(REPO, SHA, {
+        state: "pending",
+        context: "hookgate/x",
+        description: "d",
+        interim: true,
+      });
+      expect(JSON.parse(seen[0]?.body ?? "").state).to.equal("pending");
     });
 
     it("GitLab's 409 to a status (another update to it holds the commit's lock) is retryable, with its message", async () => {

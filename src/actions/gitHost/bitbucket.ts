@@ -186,7 +186,7 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
     };
   }
 
-  async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void> {
+  async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<undefined> {
     await this.send({
       method: "POST",
       path: `${this.repoPath(repo)}/commit/${seg(sha, "sha")}/statuses/build`,
@@ -553,7 +553,7 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
     };
   }
 
-  async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void> {
+  async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<undefined> {
     // The repository's build status resource (Data Center 7.4 and later).
     await this.send({
       method: "POST",

@@ -85,7 +85,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     };
   }
 
-  async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void> {
+  async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<undefined> {
     await this.send({
       method: "POST",
       path: `${this.repoPath(repo)}/statuses/${seg(sha, "sha")}`,

@@ -27,6 +27,7 @@ import type {
   BranchInfo,
   CommitState,
   CommitStatus,
+  CommitStatusResult,
   DeleteBranchResult,
   GitHostClient,
   OpenPullRequests,
@@ -150,13 +151,16 @@ export class GitLabClient extends ApiClient implements GitHostClient {
     };
   }
 
-  async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void> {
+  async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<CommitStatusResult> {
     const ref = statusRef(status);
     const res = await this.call({
       method: "POST",
       path: `${this.project(repo)}/statuses/${seg(sha, "sha")}`,
       json: {
-        state: STATES[status.state],
+        // GitLab keeps one status per name and ref while it is pending or running, and moves it by its state
+        // machine (CommitStatus: enqueue created -> pending, run pending -> running, success and drop from
+        // either): a second pending is refused, and its description with it. An interim one goes as running.
+        state: status.interim === true && status.state === "pending" ? "running" : STATES[status.state],
         name: status.context,
         description: clip(status.description, 255),
         // Without a link rather than without a status: a CloudWatch logs URL easily passes 255.
@@ -180,12 +184,13 @@ export class GitLabClient extends ApiClient implements GitHostClient {
     }
     if (res.statusCode === 400) {
       const message = await serverMessage(res, this.what, this.credentialHeaders);
-      // Re-posting the state a status already has ("Cannot transition status via :enqueue from
-      // :pending") is what a retry does: the status is already what we want.
-      if (/Cannot transition status/i.test(message)) return;
+      // "Cannot transition status via :enqueue from :pending" (or :run from :running): GitLab keeps the status
+      // it has, description included. A retry's first pending meets it, and an interim status after another.
+      if (/Cannot transition status/i.test(message)) return "unchanged";
       throw statusError(`${this.what} POST /projects/:id/statuses/:sha`, res, message);
     }
     await discard(res);
+    return undefined;
   }
 
   async branchHead(repo: RepoRef, branch: string): Promise<string | undefined> {

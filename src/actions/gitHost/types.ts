@@ -47,7 +47,18 @@ export interface CommitStatus {
    * project, refs/merge-requests/<iid>/head, rather than by a branch the target does not have.
    */
   pullRequest?: number;
+  /**
+   * A `pending` status that replaces an earlier `pending` of the same context while the work goes on (a
+   * retry follows). GitLab refuses a second `pending` (no transition), so it sends this one as `running`.
+   */
+  interim?: boolean;
 }
+
+/**
+ * "unchanged": the host kept the status it had and refused this one as no transition from it (GitLab's 400
+ * "Cannot transition status …"): the commit does not show this status's description.
+ */
+export type CommitStatusResult = "unchanged" | undefined;
 
 /** How to download the archive of one commit. */
 export interface ArchiveSource {
@@ -155,7 +166,7 @@ export interface GitHostClient {
    */
   readonly conditionalDelete?: boolean;
   getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo>;
-  setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void>;
+  setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<CommitStatusResult>;
   /** The commit a branch points at now; undefined when there is no such branch. */
   branchHead(repo: RepoRef, branch: string): Promise<string | undefined>;
   /**
