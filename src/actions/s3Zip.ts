@@ -848,6 +848,9 @@ export async function downloadArchive(
           retryable: false,
         });
       }
+      if (new URL(url).protocol === "https:" && next.protocol === "http:") {
+        throw downgradeRefused(what, status, next, sent);
+      }
       if (
         next.origin === origin &&
         Object.keys(credentialsOf(headers)).length > 0 &&
@@ -963,6 +966,29 @@ export async function downloadArchive(
     return { bytes, urls };
   }
   throw new ActionError(`${what}: more than ${MAX_REDIRECTS} redirects`, { retryable: false });
+}
+
+/**
+ * A redirect from https to plain http, refused (final: the host's setting answers the same each time): over http
+ * the zip CodePipeline builds could be changed by anyone on the path. Names the origin only, without the
+ * credentials `sent`: the URL's path and query may hold a signature (SERVE_DIRECT's pre-signed URL).
+ */
+function downgradeRefused(
+  what: string,
+  status: number,
+  next: URL,
+  sent: Record<string, string>,
+): ActionError {
+  const answered = `${what} was redirected (${status}) from https to http`;
+  const refused =
+    "not followed, as over http anyone on the path could change the code zipped; the host's root URL or " +
+    "archive storage (Gitea and Forgejo: [server] ROOT_URL, or MINIO_USE_SSL = false with SERVE_DIRECT; GitLab: " +
+    "external_url; Bitbucket Data Center: its base URL) or the proxy in front of it says http: fix it there, " +
+    "and keep an https apiUrl in routes.yaml";
+  return new ActionError(`${answered} (${withoutCredentials(next.origin, sent)}): ${refused}`, {
+    retryable: false,
+    publicMessage: `${answered}: ${refused}`,
+  });
 }
 
 /**
