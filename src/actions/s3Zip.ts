@@ -610,14 +610,25 @@ async function readAndDecide(
  */
 type BranchHeadAnswer = { head: string | undefined } | { error: string; failure?: ActionError };
 
-/** The pushed branch's head, as the host answers it now; a failure is an answer too (it confirms nothing). */
-async function readBranchHead(
+/**
+ * The pushed branch's head, as the host answers it now; a failure is an answer too (it confirms nothing).
+ * Exported for its tests.
+ */
+export async function readBranchHead(
   hostClient: () => Promise<GitHostClient>,
   event: QueuedEvent,
 ): Promise<BranchHeadAnswer> {
   if (!event.branch) return { error: "the push names no branch" };
   try {
-    return { head: await (await hostClient()).branchHead(event.repo, event.branch) };
+    const head: unknown = await (await hostClient()).branchHead(event.repo, event.branch);
+    // The clients check it (headOrFail); a head that is no string would end the action with a TypeError below.
+    if (head !== undefined && (typeof head !== "string" || head === "")) {
+      throw new ActionError(
+        `the Git host did not say which commit branch ${JSON.stringify(event.branch)} points at`,
+        { retryable: true },
+      );
+    }
+    return { head };
   } catch (err) {
     // The client's messages name no credential.
     const error = (err instanceof Error ? err.message : String(err)).slice(0, 300);

@@ -184,7 +184,7 @@ export abstract class ApiClient {
   protected async branchCommit<T>(
     path: string,
     branch: string,
-    commitOf: (answer: T) => string | undefined,
+    commitOf: (answer: T) => unknown,
   ): Promise<string | undefined> {
     return (await this.branchAnswer(path, branch, commitOf))?.head;
   }
@@ -197,7 +197,7 @@ export abstract class ApiClient {
   protected async branchAnswer<T>(
     path: string,
     branch: string,
-    commitOf: (answer: T) => string | undefined,
+    commitOf: (answer: T) => unknown,
     protectedOf?: (answer: T) => unknown,
   ): Promise<BranchInfo | undefined> {
     const res = await this.call({ method: "GET", path, accept: [404] });
@@ -343,9 +343,12 @@ export function unnamedParent(parent = "", why = "the API names no parent of thi
   return { parent, count: 0, more: true, unreadable: why };
 }
 
-/** A branch answer without its commit (a proxy's page, an API change): retryable, as a body that is not JSON. */
-export function headOrFail(sha: string | undefined, what: string, branch: string): string {
-  if (!sha) {
+/**
+ * A branch answer without its commit (a proxy's page, an API change): retryable, as a body that is not JSON.
+ * Its JSON is not typed: a commit given as a number, a list or an object is none either.
+ */
+export function headOrFail(sha: unknown, what: string, branch: string): string {
+  if (typeof sha !== "string" || sha === "") {
     throw new ActionError(`${what} did not say which commit branch ${JSON.stringify(branch)} points at`, {
       retryable: true,
     });
