@@ -279,6 +279,10 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
                 notPerPullRequestPrefixProblem(prefix.prefix, provider) ??
                   (reposRefused ? undefined : repoFreePrefixProblem(prefix.prefix, match?.repos, provider)),
               );
+              add(
+                at("action", "steps", i, "delete-s3-prefix", "prefix"),
+                looseBranchPrefixProblem(prefix.prefix, provider),
+              );
             }
           }
           const jenkinsStep = obj(step.jenkins);
@@ -869,6 +873,29 @@ export function notPerPullRequestPrefixProblem(template: string, provider?: Prov
 
 /** What a prefix without the pull request's number is told to write. */
 const PER_PULL_REQUEST_PREFIX = "previews/{{repo.path}}/pr-{{pr.number}}/";
+
+/** The head branch with every "/" as "_": not one text per branch. */
+const HEAD_UNDERSCORED_FIELD = /\{\{\s*pr\.headRef\.underscored\s*\}\}/;
+
+/**
+ * A delete-s3-prefix prefix naming the pull request by {{pr.headRef.underscored}} alone: feature/x and
+ * feature_x, two branches a repository may hold at once (or a fork's beside its own), are both feature_x, so
+ * closing one's pull request deletes the other's objects, as {{repo.underscored}} is refused for two
+ * repositories. Any other field of the pull request beside it tells them apart: its number, {{pr.headRef}}
+ * ("/" encoded), its head commit, a payload field of its own. The fix is a folder of the number before the
+ * branch. A template with problems is reported as such.
+ */
+export function looseBranchPrefixProblem(template: string, provider?: Provider): string | undefined {
+  if (!HEAD_UNDERSCORED_FIELD.test(template) || safeTemplateProblems(template).length > 0) return undefined;
+  const rest = template.replace(new RegExp(HEAD_UNDERSCORED_FIELD.source, "g"), "");
+  if (PER_PULL_REQUEST_FIELD.test(rest) || payloadLeaves(provider).pullRequest.test(rest)) return undefined;
+  // No text of the file's: within the 300 characters every message keeps, after its location and a route name
+  // of 40 escaped characters.
+  return (
+    '{{pr.headRef.underscored}} alone ("/" as "_") is feature_x for the pull requests from feature/x and ' +
+    "feature_x: closing one deletes the other's objects; put pr-{{pr.number}}/ before it"
+  );
+}
 
 /**
  * A field holding the repository's full name, as the template parser reads them; the provider's payload has

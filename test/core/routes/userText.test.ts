@@ -260,6 +260,13 @@ describe("Function: parseRoutes, the tag-push, shared-prefix and targetUrl probl
       prefix(`${LONG}{{owner}}-{{repo}}/{{pr.number}}/`),
       /joined/,
     ],
+    // Review h486: a head branch with its "/" as "_" alone.
+    [
+      "a long prefix naming the pull request by {{pr.headRef.underscored}} alone",
+      {},
+      prefix(`${LONG}{{repo.path}}/{{pr.headRef.underscored}}/`),
+      /is feature_x for/,
+    ],
   );
   cases.push(
     // Review h424: a job whose folder has a space at an end.
