@@ -255,6 +255,8 @@ export function routeNotes(routes: readonly Route[]): string[] {
               'after the pull request ("{{repo.path}}/pr-{{pr.number}}/")',
           );
         }
+        const folders = step.kind === "delete-s3-prefix" ? branchFoldersNote(step.prefix) : undefined;
+        if (folders !== undefined) notes.push(`route ${route.name}: ${folders}`);
         if (
           step.kind === "delete-s3-prefix" &&
           !PR_NUMBER_FIELD.test(step.prefix) &&
@@ -588,6 +590,35 @@ const PR_NUMBER_FIELD = /\{\{\s*pr\.number\s*\}\}/;
 
 /** A branch in a template: the pull request's head or base branch, in any of their forms. */
 const BRANCH_FIELD = /\{\{\s*(branch|pr\.headRef|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;
+
+/** The head branch with its "/" kept as folders. */
+const HEAD_FOLDERS_FIELD = /\{\{\s*pr\.headRef\.path\s*\}\}/;
+
+/** A field of the pull request's own: before its branch's folders, other pull requests' prefixes differ there. */
+const PULL_REQUEST_OWN_FIELD = /\{\{\s*(?:pr\.number|pr\.headRef|pr\.headSha|payload\.)/;
+
+/**
+ * A delete-s3-prefix prefix with the head branch's folders and no field of the pull request before them (its
+ * number, another form of its branch, its head commit): a branch named as the folders of another's and the
+ * text after them continue (feature/pr-1/x beside feature, with {{pr.headRef.path}}/pr-{{pr.number}}/) has its
+ * prefix under the other's, whose closing deletes its objects. Git keeps feature and feature/… apart in one
+ * repository, not a fork's beside yours, nor a branch made after the other was deleted. check refuses
+ * {{pr.headRef.path}}/ ending the prefix, which needs no such name; a route may have deployed the others.
+ */
+function branchFoldersNote(prefix: string): string | undefined {
+  const found = HEAD_FOLDERS_FIELD.exec(prefix);
+  if (found === null || PULL_REQUEST_OWN_FIELD.test(prefix.slice(0, found.index))) return undefined;
+  // The text after the branch, for pull request 1, when it holds no other field and a branch may spell it.
+  const after = prefix.slice(found.index + found[0].length).replace(/\{\{\s*pr\.number\s*\}\}/g, "1");
+  const example = /^[A-Za-z0-9._/-]*$/.test(after)
+    ? `closing the pull request from feature deletes under feature${after}, where the objects of one from feature${after}x are`
+    : "a branch named as feature's folders and the text after them continue has its objects under the prefix of the pull request from feature, whose closing deletes them";
+  return (
+    `delete-s3-prefix's prefix keeps the head branch's "/" as folders ({{pr.headRef.path}}) with no {{pr.number}} ` +
+    `before them: ${example} (a fork's branch, or one made after feature was deleted); put pr-{{pr.number}}/ ` +
+    'before the branch ("{{repo.path}}/pr-{{pr.number}}/{{pr.headRef.path}}/")'
+  );
+}
 
 /**
  * Event names a delivery can have after normalisation: GitHub's webhook events (Gitea and Forgejo use the

@@ -281,7 +281,8 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
               );
               add(
                 at("action", "steps", i, "delete-s3-prefix", "prefix"),
-                looseBranchPrefixProblem(prefix.prefix, provider),
+                looseBranchPrefixProblem(prefix.prefix, provider) ??
+                  branchFoldersPrefixProblem(prefix.prefix, provider),
               );
             }
           }
@@ -894,6 +895,31 @@ export function looseBranchPrefixProblem(template: string, provider?: Provider):
   return (
     '{{pr.headRef.underscored}} alone ("/" as "_") is feature_x for the pull requests from feature/x and ' +
     "feature_x: closing one deletes the other's objects; put pr-{{pr.number}}/ before it"
+  );
+}
+
+/** The head branch with its "/" kept as folders. */
+const HEAD_FOLDERS_FIELD = /\{\{\s*pr\.headRef\.path\s*\}\}/;
+
+/**
+ * A delete-s3-prefix prefix that ends with the head branch's folders, {{pr.headRef.path}}/, and names the pull
+ * request by nothing else: closing the pull request from feature deletes under feature/, which holds the
+ * objects of one from feature/login. Git keeps the two apart in one repository, not a fork's feature beside
+ * your feature/login, nor a branch made after the other was deleted (on merge) while its close was retried.
+ * Other shapes need a branch named after the text that follows (feature/pr-1 beside feature, with
+ * {{pr.headRef.path}}/pr-{{pr.number}}/): check notes those, as a deployed route may use one. The fix is a
+ * folder of the number before the branch. A template with problems is reported as such.
+ */
+export function branchFoldersPrefixProblem(template: string, provider?: Provider): string | undefined {
+  const end = new RegExp(`${HEAD_FOLDERS_FIELD.source}/$`).exec(template);
+  if (end === null || safeTemplateProblems(template).length > 0) return undefined;
+  const rest = template.slice(0, end.index);
+  if (PER_PULL_REQUEST_FIELD.test(rest) || payloadLeaves(provider).pullRequest.test(rest)) return undefined;
+  // No text of the file's: within the 300 characters every message keeps, after its location and a route name
+  // of 40 escaped characters.
+  return (
+    '{{pr.headRef.path}}/ ends the prefix, the branch\'s "/" as folders: closing the pull request from feature ' +
+    "deletes under feature/, where feature/login's objects are; put pr-{{pr.number}}/ before it"
   );
 }
 

@@ -848,7 +848,7 @@ describe("Function: routeNotes on a pr-cleanup delete-s3-prefix step", () => {
   });
 
   it("notes a prefix named after the head branch (a fork's main is a head branch too)", () => {
-    expect(prefixNotes("{{repo.path}}/branch/{{pr.headRef.path}}/")).to.deep.equal([
+    expect(prefixNotes("{{repo.path}}/branch/{{pr.headRef}}/")).to.deep.equal([
       "route c: delete-s3-prefix's prefix names a branch, and runs whatever delete-branch decided: a pull " +
         "request from a fork's main would delete your main's objects; name the prefix after the pull request " +
         '("{{repo.path}}/pr-{{pr.number}}/")',

@@ -267,6 +267,12 @@ describe("Function: parseRoutes, the tag-push, shared-prefix and targetUrl probl
       prefix(`${LONG}{{repo.path}}/{{pr.headRef.underscored}}/`),
       /is feature_x for/,
     ],
+    [
+      "a long prefix ending with the head branch's folders",
+      {},
+      prefix(`${LONG}{{repo.path}}/{{pr.headRef.path}}/`),
+      /ends the prefix, the branch's/,
+    ],
   );
   cases.push(
     // Review h424: a job whose folder has a space at an end.
