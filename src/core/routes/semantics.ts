@@ -1912,7 +1912,8 @@ export function emptyFieldFindings(
 function typedMatch(value: unknown): Route["match"] | undefined {
   const match = value === undefined ? {} : obj(value);
   if (match === undefined) return undefined;
-  const lists = ["events", "branches", "tags", "paths"] as const;
+  // repos too: tagPushFindings reads its literals (an empty `repos:` is null, a list may hold a number).
+  const lists = ["repos", "events", "branches", "tags", "paths"] as const;
   for (const key of lists) {
     const list = match[key];
     // A glob with a problem is reported as such, and is not compiled: picomatch never returns on some (four
