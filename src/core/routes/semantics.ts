@@ -930,8 +930,15 @@ export function branchFoldersPrefixProblem(template: string, provider?: Provider
  */
 const FULL_NAME_FIELD = /\{\{\s*(?:repo\.path|repo\.fullName)\s*\}\}/;
 
-/** A field whose value keeps its "/" as folders (a branch's {{branch.path}}, {{pr.headRef.path}}, a full name). */
-const FOLDERS_FIELD = /^\{\{\s*[A-Za-z.]+\.(?:path|fullName)\s*\}\}$/;
+/**
+ * A field whose value keeps its "/" as folders (a branch's {{branch.path}}, {{pr.headRef.path}}, {{repo.path}}).
+ * Not {{repo.fullName}} nor a payload's full name: their "/" are written %2F, one folder.
+ */
+const FOLDERS_FIELD = /^\{\{\s*[A-Za-z.]+\.path\s*\}\}$/;
+
+/** A full name rendered as folders: {{repo.path}}, or the owner and the name joined by "/" (OWNER_SLASH_NAME). */
+const foldersFullName = (text: string) =>
+  /^\{\{\s*repo\.path\s*\}\}$/.test(text) || new RegExp(`^(?:${OWNER_SLASH_NAME.source})$`).test(text);
 
 /** A pull request's number: digits only, so text without a digit keeps it apart from what stands before. */
 const PR_NUMBER_FIELD = /^\{\{\s*pr\.number\s*\}\}/;
@@ -951,6 +958,17 @@ function endsValue(text: string, field: RegExp): boolean {
 /** A field of folders anywhere in a text. */
 const FOLDERS_ANYWHERE = new RegExp(FOLDERS_FIELD.source.slice(1, -1));
 
+/**
+ * How a field naming the repository renders: its full name as folders ({{repo.path}}, {{owner}}/{{repo}}), its
+ * full name as one folder ({{repo.fullName}}, a payload's full name: "/" written %2F), or its name alone.
+ */
+type FieldValue = "folders" | "one folder" | "name";
+
+function fieldValue(text: string, field: RegExp): FieldValue {
+  if (field === REPO_NAME_FIELD || field === UNDERSCORED_FIELD) return "name";
+  return foldersFullName(text) ? "folders" : "one folder";
+}
+
 /** A pull request's number ending the text before a field. */
 const PR_NUMBER_BEFORE = /\{\{\s*pr\.number\s*\}\}$/;
 
@@ -961,7 +979,7 @@ const PR_NUMBER_BEFORE = /\{\{\s*pr\.number\s*\}\}$/;
  * (previews/{{pr.number}}-{{repo.path}}: 17-a/b is #17 of a/b, never #1 of 7-a/b). Not after a field of folders
  * where an owner may have folders (`nestedOwners`).
  */
-function startsValue(before: string, nestedOwners: boolean, fullName = false): boolean {
+function startsValue(before: string, nestedOwners: boolean, value: FieldValue = "name"): boolean {
   const left = before.lastIndexOf("}}");
   if (left < 0) return true;
   const leftText = before.slice(left + 2);
@@ -970,16 +988,17 @@ function startsValue(before: string, nestedOwners: boolean, fullName = false): b
   // A GitLab full name has any number of folders (subgroups): a field of folders before it (a head branch's
   // {{pr.headRef.path}}) may end where the owner begins: fix/platform + web/app and fix + platform/web/app.
   // Anywhere before it, for a full name: fix/pr-1/a #2 + b/c and fix #1 + a/pr-2/b/c in
-  // {{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}.
-  if (nestedOwners && (FOLDERS_FIELD.test(leftField) || (fullName && FOLDERS_ANYWHERE.test(before))))
-    return false;
+  // {{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}. A full name of one folder (a%2Fb) ends no folder early.
+  const foldersEarly =
+    value === "folders" ? FOLDERS_ANYWHERE.test(before) : value === "name" && FOLDERS_FIELD.test(leftField);
+  if (nestedOwners && foldersEarly) return false;
   if (leftText.includes("/")) return true;
   const number = before.slice(0, left + 2);
   return (
     leftText !== "" &&
     !/\d/.test(leftText) &&
     PR_NUMBER_BEFORE.test(number) &&
-    startsValue(number.slice(0, leftStart), nestedOwners, fullName)
+    startsValue(number.slice(0, leftStart), nestedOwners, value)
   );
 }
 
@@ -992,15 +1011,13 @@ function startsValue(before: string, nestedOwners: boolean, fullName = false): b
  */
 function keptApart(template: string, field: RegExp, provider?: Provider): boolean {
   const every = new RegExp(field.source, "g");
-  // A name alone holds no "/": a field of folders further before it leaves its folders counted.
-  const fullName = field !== REPO_NAME_FIELD && field !== UNDERSCORED_FIELD;
   const nestedOwners = provider === undefined || provider === "gitlab";
   for (const found of template.matchAll(every)) {
     const before = template.slice(0, found.index);
     const after = template.slice(found.index + found[0].length);
     const right = after.indexOf("{{");
     const rightText = right < 0 ? undefined : after.slice(0, right);
-    const leftApart = startsValue(before, nestedOwners, fullName);
+    const leftApart = startsValue(before, nestedOwners, fieldValue(found[0], field));
     const rightApart =
       rightText === undefined ||
       rightText.includes("/") ||
@@ -1243,7 +1260,8 @@ function touchingExample(template: string, provider: Provider | undefined, repos
       return both(`${r} with ${bare(field)} c${t}d`, `${r}${t}c with d`, `${r}${t}c${t}d`);
     return generic;
   }
-  if (startsValue(before, nestedOwners, fullName.test(found[0]))) return generic;
+  const value = fullName.test(found[0]) ? (foldersFullName(found[0]) ? "folders" : "one folder") : "name";
+  if (startsValue(before, nestedOwners, value)) return generic;
   const left = before.lastIndexOf("}}");
   const t = before.slice(left + 2);
   const leftStart = before.lastIndexOf("{{", left);

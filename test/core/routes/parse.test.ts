@@ -2643,6 +2643,16 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     // folders after the branch's are counted (review h476).
     [undefined, "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/", "github"],
     ['["platform/team/*"]', "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo}}/", "gitlab"],
+    // A GitLab full name written as one folder ("/" as %2F) after a head branch's folders: it is the last
+    // folder, whole, so no branch's folders can end inside it (b%2Fc !2 from fix/pr-1/a beside a%2Fpr-2%2Fb%2Fc
+    // !1 from fix).
+    [
+      undefined,
+      "previews/{{pr.headRef.path}}/pr-{{pr.number}}/{{payload.project.path_with_namespace}}/",
+      "gitlab",
+    ],
+    [undefined, "previews/{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.fullName}}/", "gitlab"],
+    [undefined, "previews/{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.fullName}}/"],
   ];
   for (const [repos, prefix, provider] of taken) {
     it(`parseRoutes takes the prefix ${prefix} on repos ${repos ?? "(any)"}${provider ? ` (${provider})` : ""}`, () => {
