@@ -975,8 +975,9 @@ const PR_NUMBER_BEFORE = /\{\{\s*pr\.number\s*\}\}$/;
 /**
  * Whether what a field's value follows in a template (`before`) ends where it starts: a "/" since the field
  * before (one field's value then ends where a folder does), or no field before at all; or, after a
- * {{pr.number}} whose own start is so, text without a digit: the number is then the digits before it
- * (previews/{{pr.number}}-{{repo.path}}: 17-a/b is #17 of a/b, never #1 of 7-a/b). Not after a field of folders
+ * {{pr.number}} whose own start is so, text holding a non-digit: the number is then the digits before the
+ * text's first non-digit, less the text's own (previews/{{pr.number}}-{{repo.path}}: 17-a/b is #17 of a/b, never
+ * #1 of 7-a/b; {{pr.number}}1-: 171-a/b is #17 of a/b alone). Not after a field of folders
  * where an owner may have folders (`nestedOwners`).
  */
 function startsValue(before: string, nestedOwners: boolean, value: FieldValue = "name"): boolean {
@@ -995,8 +996,7 @@ function startsValue(before: string, nestedOwners: boolean, value: FieldValue = 
   if (leftText.includes("/")) return true;
   const number = before.slice(0, left + 2);
   return (
-    leftText !== "" &&
-    !/\d/.test(leftText) &&
+    /\D/.test(leftText) &&
     PR_NUMBER_BEFORE.test(number) &&
     startsValue(number.slice(0, leftStart), nestedOwners, value)
   );
@@ -1005,7 +1005,9 @@ function startsValue(before: string, nestedOwners: boolean, value: FieldValue = 
 /**
  * Whether some occurrence of a field naming the repository is kept apart from every other field: on each side,
  * a "/" between it and the next field, or no field on that side at all; or, before a {{pr.number}} that ends
- * its value, or after one that starts at a "/", text without a digit (startsValue). Else two repositories'
+ * its value, or after one that starts at a "/", text holding a non-digit (startsValue): the number is then told
+ * by the text's last (or first) non-digit, whatever digits the text or a one-owner route's owner holds
+ * ({{repo}}-team1-pr-{{pr.number}}). Else two repositories'
  * values may run into one: {{repo.path}}{{pr.number}} is a/b17 for a/b #17 and a/b1 #7,
  * {{repo.path}}-{{pr.headRef}} a/b-c-d for a/b's c-d and a/b-c's d.
  */
@@ -1021,7 +1023,7 @@ function keptApart(template: string, field: RegExp, provider?: Provider): boolea
     const rightApart =
       rightText === undefined ||
       rightText.includes("/") ||
-      (rightText !== "" && !/\d/.test(rightText) && endsValue(after.slice(right), PR_NUMBER_FIELD));
+      (/\D/.test(rightText) && endsValue(after.slice(right), PR_NUMBER_FIELD));
     if (leftApart && rightApart) return true;
   }
   return false;
@@ -1236,7 +1238,7 @@ function touchingExample(template: string, provider: Provider | undefined, repos
   const rightApart =
     rightText === undefined ||
     rightText.includes("/") ||
-    (rightText !== "" && !/\d/.test(rightText) && endsValue(after.slice(right), PR_NUMBER_FIELD));
+    (/\D/.test(rightText) && endsValue(after.slice(right), PR_NUMBER_FIELD));
   if (!rightApart && rightText !== undefined) {
     const rest = after.slice(right);
     const field = /^\{\{[^}]*\}\}/.exec(rest)?.[0] ?? "";

@@ -190,8 +190,8 @@ describe("Property: namesRepository, a template it takes as naming the repositor
       fc.array(piece, { maxLength: 3 }).map((list) => list.join("")),
       fc
         .tuple(
-          fc.constantFrom("", "/", "-", "1", "{{pr.headRef}}", "{{pr.headRef}}-"),
-          fc.constantFrom("", "-", "1", "-1-"),
+          fc.constantFrom("", "/", "-", "1", "1-", "-1", "-1-", "{{pr.headRef}}", "{{pr.headRef}}-"),
+          fc.constantFrom("", "-", "1", "1-", "-1", "-1-"),
         )
         .map(([before, after]) => `${before}{{pr.number}}${after}`),
     );
@@ -211,6 +211,47 @@ describe("Property: namesRepository, a template it takes as naming the repositor
             expect(
               ones.has(text),
               `${template}: ${fullName} ${one} and ${other.fullName} ${JSON.stringify(pull)}`,
+            ).to.equal(false);
+          }
+        }
+      }),
+      { numRuns: runs(400) },
+    );
+  });
+
+  it("renders two repositories of one owner to two prefixes whatever their numbers, the owner's own text holding digits beside the number (review h491)", () => {
+    // One owner's repositories ["<owner>/*"]: {{owner}} is the same text for all, digits and all (team1), so
+    // what tells them apart is the name, beside a number, the owner's text and other text.
+    const owner = fc.stringMatching(/^[a1]{1,3}$/);
+    const word = fc.stringMatching(/^[a1]{1,2}$/);
+    const name = fc
+      .tuple(word, fc.array(fc.tuple(fc.constantFrom("-", "_"), word), { maxLength: 2 }))
+      .map(([head, rest]) => head + rest.map(([s, w]) => s + w).join(""));
+    const EDGES = ["1", "11", "1-", "-1", "a", "a-", "-a", "1-a", "a-1", "1-1"];
+    const NUMBERS = [1, 2, 11, 12, 21, 111];
+    const piece = fc.constantFrom("{{owner}}", "{{pr.number}}", "-", "-pr-", "/", "x", "1");
+    const side = fc.array(piece, { maxLength: 4 }).map((list) => list.join(""));
+    fc.assert(
+      fc.property(side, side, owner, name, (left, right, login, repoName) => {
+        const template = `p/${left}{{repo}}${right}/`;
+        fc.pre(namesRepository(template, [`${login}/*`], "github", true));
+        const render = (n: string, number: number) =>
+          renderTemplate(
+            template,
+            {
+              repo: { owner: login, name: n, fullName: `${login}/${n}` },
+              pr: { number },
+            } as unknown as WebhookEvent,
+            "s3-key",
+          );
+        const ones = new Map(NUMBERS.map((number) => [render(repoName, number), number]));
+        const others = [...EDGES.map((e) => `${e}${repoName}`), ...EDGES.map((e) => `${repoName}${e}`)];
+        for (const other of others.filter((o) => /^[a1]/.test(o))) {
+          for (const number of NUMBERS) {
+            const text = render(other, number);
+            expect(
+              ones.has(text),
+              `${template} on ${login}/*: ${repoName} #${ones.get(text)} and ${other} #${number}`,
             ).to.equal(false);
           }
         }

@@ -2561,9 +2561,10 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
 
   it("parseRoutes refuses a prefix whose number before the repository runs on from a field, a digit or the name (review h476)", () => {
     for (const [prefix, provider] of [
-      // a/b #17 and 7a/b #1 are both 17a/b; with a digit, #1 of 1-a/b and #11 of a/b are both 11-a/b.
+      // a/b #17 and 7a/b #1 are both 17a/b.
       ["p/{{pr.number}}{{repo.path}}/", "github"],
-      ["p/{{pr.number}}1-{{repo.path}}/", "github"],
+      // Digits alone between: #1 of 1a/b and #11 of a/b are both 111a/b.
+      ["p/{{pr.number}}1{{repo.path}}/", "github"],
       // The number's own start runs on from a branch: a/b's "x1-" #1 and 1-a/b's "x" #1 are both x1-1-a/b.
       ["{{pr.headRef}}{{pr.number}}-{{repo.path}}/", "github"],
       ["p/{{pr.headRef}}-{{pr.number}}-{{repo.path}}/", "github"],
@@ -2639,6 +2640,13 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     [undefined, "{{pr.number}}-pr-{{owner}}/{{repo}}/"],
     [undefined, "p/{{pr.headRef}}/{{pr.number}}-{{repo.path}}/"],
     ['["acme/*"]', "previews/{{ pr.number }}-{{repo}}/"],
+    // Text holding a digit and a non-digit beside the number: the number is told by the text's first non-digit
+    // (171-a/b is #17 of a/b) or its last (a/b-1-17), whatever digits the text holds (review h491).
+    [undefined, "p/{{pr.number}}1-{{repo.path}}/"],
+    [undefined, "p/{{repo.path}}-1-{{pr.number}}/", "github"],
+    // One owner's own text, digits and all, beside the number: api-team1-pr-12 is api's #12 alone.
+    ['["team1/*"]', "previews/{{repo}}-{{owner}}-pr-{{pr.number}}/"],
+    ['["team1/*"]', "previews/{{pr.number}}-{{owner}}-{{repo}}/"],
     // A head branch's folders before the number: a GitHub full name has one "/", and a name alone none, so the
     // folders after the branch's are counted (review h476).
     [undefined, "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/", "github"],
