@@ -257,6 +257,9 @@ export function routeNotes(routes: readonly Route[]): string[] {
         }
         const folders = step.kind === "delete-s3-prefix" ? branchFoldersNote(step.prefix) : undefined;
         if (folders !== undefined) notes.push(`route ${route.name}: ${folders}`);
+        if (step.kind === "delete-s3-prefix" && route.provider === "gitea") {
+          for (const note of giteaBaseRepoNotes(step.prefix)) notes.push(`route ${route.name}: ${note}`);
+        }
         if (
           step.kind === "delete-s3-prefix" &&
           !PR_NUMBER_FIELD.test(step.prefix) &&
@@ -617,6 +620,34 @@ function branchFoldersNote(prefix: string): string | undefined {
     `delete-s3-prefix's prefix keeps the head branch's "/" as folders ({{pr.headRef.path}}) with no {{pr.number}} ` +
     `before them: ${example} (a fork's branch, or one made after feature was deleted); put pr-{{pr.number}}/ ` +
     'before the branch ("{{repo.path}}/pr-{{pr.number}}/{{pr.headRef.path}}/")'
+  );
+}
+
+/**
+ * A gitea route's base repository full name: Gitea and Forgejo send pull_request.base.repo, Gogs (served as
+ * gitea too) pull_request.base_repo, each never the other's (test/fixtures/payloads/gitea, gogs). Either names
+ * the repository where it is sent and renders empty, alike for every repository, on the other host; a prefix
+ * with an empty folder then fails the delivery, one without (p/{{…}}-pr-7/) deletes every repository's #7.
+ */
+const GITEA_BASE_LEAVES = [
+  {
+    field: /\{\{\s*payload\.pull_request\.base\.repo\.full_name\s*\}\}/,
+    sent: "Gitea and Forgejo send",
+    empty: "Gogs",
+  },
+  {
+    field: /\{\{\s*payload\.pull_request\.base_repo\.full_name\s*\}\}/,
+    sent: "Gogs sends",
+    empty: "Gitea and Forgejo",
+  },
+];
+
+function giteaBaseRepoNotes(prefix: string): string[] {
+  return GITEA_BASE_LEAVES.filter(({ field }) => field.test(prefix)).map(
+    ({ field, sent, empty }) =>
+      `delete-s3-prefix's prefix takes ${(field.exec(prefix)?.[0] ?? "").replace(/\s+/g, "")}, which only ` +
+      `${sent}: on ${empty} it renders empty, the same for every repository's pull request; write ` +
+      "{{repo.path}} in its place, sent by every host",
   );
 }
 

@@ -864,6 +864,46 @@ describe("Function: routeNotes on a pr-cleanup delete-s3-prefix step", () => {
   it("notes nothing for a prefix named after the pull request's number", () => {
     expect(prefixNotes("{{repo.path}}/pr-{{pr.number}}/")).to.deep.equal([]);
   });
+
+  // A gitea route serves Gitea, Forgejo and Gogs: Gitea's pull request has base.repo, Gogs' base_repo
+  // (test/fixtures/payloads/gitea, gogs), each empty on the other for every repository alike (review h491).
+  const giteaNotes = (prefix: string) => {
+    const parsed = parseRoutes(
+      [
+        "version: 1",
+        "defaults: { secret: hookgate/webhook, provider: gitea }",
+        'providers: { gitea: { token: hookgate/t, apiUrl: "https://git.example.com/api/v1" } }',
+        "routes:",
+        "  - name: c",
+        "    match: { events: [pull_request], actions: [closed] }",
+        `    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }] }`,
+      ].join("\n"),
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return routeNotes(parsed.config?.routes ?? []);
+  };
+
+  it("notes, on a gitea route, that Gogs' base_repo full name renders empty on Gitea and Forgejo", () => {
+    expect(giteaNotes("p/{{ payload.pull_request.base_repo.full_name }}/pr-{{pr.number}}/")).to.deep.equal([
+      "route c: delete-s3-prefix's prefix takes {{payload.pull_request.base_repo.full_name}}, which only Gogs " +
+        "sends: on Gitea and Forgejo it renders empty, the same for every repository's pull request; write " +
+        "{{repo.path}} in its place, sent by every host",
+    ]);
+  });
+
+  it("notes, on a gitea route, that Gitea's base.repo full name renders empty on Gogs", () => {
+    expect(giteaNotes("p/{{payload.pull_request.base.repo.full_name}}/pr-{{pr.number}}/")).to.deep.equal([
+      "route c: delete-s3-prefix's prefix takes {{payload.pull_request.base.repo.full_name}}, which only Gitea " +
+        "and Forgejo send: on Gogs it renders empty, the same for every repository's pull request; write " +
+        "{{repo.path}} in its place, sent by every host",
+    ]);
+  });
+
+  it("notes nothing of the base repository on a gitea route whose prefix takes {{repo.path}} or the repository's full_name", () => {
+    expect(giteaNotes("p/{{repo.path}}/pr-{{pr.number}}/")).to.deep.equal([]);
+    expect(giteaNotes("p/{{payload.repository.full_name}}/pr-{{pr.number}}/")).to.deep.equal([]);
+  });
 });
 
 describe("Function: routeNotes on a pr-cleanup jenkins step", () => {
