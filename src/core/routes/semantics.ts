@@ -955,6 +955,12 @@ function endsValue(text: string, field: RegExp): boolean {
   return next < 0 || rest.slice(0, next).includes("/");
 }
 
+/** The full name as folders, {{repo.path}}, alone. */
+const REPO_PATH_FIELD = /^\{\{\s*repo\.path\s*\}\}$/;
+
+/** A {{repo.path}} followed in its folder by text (and "-", "_" or "." that would start a folder). */
+const REPO_PATH_RUN_ON = /(\{\{\s*repo\.path\s*\}\})[-_.]*(?=[^/])/g;
+
 /** A field of folders anywhere in a text. */
 const FOLDERS_ANYWHERE = new RegExp(FOLDERS_FIELD.source.slice(1, -1));
 
@@ -1011,7 +1017,7 @@ function startsValue(before: string, nestedOwners: boolean, value: FieldValue = 
  * values may run into one: {{repo.path}}{{pr.number}} is a/b17 for a/b #17 and a/b1 #7,
  * {{repo.path}}-{{pr.headRef}} a/b-c-d for a/b's c-d and a/b-c's d.
  */
-function keptApart(template: string, field: RegExp, provider?: Provider): boolean {
+function keptApart(template: string, field: RegExp, provider?: Provider, prefix = false): boolean {
   const every = new RegExp(field.source, "g");
   const nestedOwners = provider === undefined || provider === "gitlab";
   for (const found of template.matchAll(every)) {
@@ -1020,6 +1026,12 @@ function keptApart(template: string, field: RegExp, provider?: Provider): boolea
     const right = after.indexOf("{{");
     const rightText = right < 0 ? undefined : after.slice(0, right);
     const leftApart = startsValue(before, nestedOwners, fieldValue(found[0], field));
+    // A GitLab group may hold a subgroup named as a project's path and text after it: acme/api !2 is
+    // acme/api-2/ with {{repo.path}}-{{pr.number}}/, the folder of subgroup acme/api-2's core !5
+    // (acme/api-2/core-5/). Only a "/" right after the full name, or its end, keeps a prefix apart there
+    // (a key is one object: acme/api-2.zip is never acme/api-2/core-5.zip).
+    const runsOn = after !== "" && !after.startsWith("/");
+    if (prefix && nestedOwners && REPO_PATH_FIELD.test(found[0]) && runsOn) continue;
     const rightApart =
       rightText === undefined ||
       rightText.includes("/") ||
@@ -1097,7 +1109,7 @@ export function namesRepository(
 ): boolean {
   const scope = reposScope(repos);
   if (scope === "one") return true;
-  const apart = (field: RegExp) => keptApart(template, field, provider);
+  const apart = (field: RegExp) => keptApart(template, field, provider, pullRequest);
   const leaves = payloadLeaves(provider);
   if (apart(FULL_NAME_FIELD) || apart(OWNER_SLASH_NAME) || apart(leaves.fullName)) return true;
   if (pullRequest && apart(leaves.baseFullName)) return true;
@@ -1106,7 +1118,8 @@ export function namesRepository(
   // run into a number as any text's do ({{repo}}{{owner}}{{pr.number}}: 12/ab #123 and 12/ab12 #3 are ab12123).
   const ownerAsText = template.replace(new RegExp(OWNER_FIELD.source, "g"), soleOwner(repos) ?? "owner");
   return (
-    keptApart(ownerAsText, REPO_NAME_FIELD, provider) || keptApart(ownerAsText, UNDERSCORED_FIELD, provider)
+    keptApart(ownerAsText, REPO_NAME_FIELD, provider, pullRequest) ||
+    keptApart(ownerAsText, UNDERSCORED_FIELD, provider, pullRequest)
   );
 }
 
@@ -1120,7 +1133,11 @@ export function repoPathFix(
   provider?: Provider,
   repos?: unknown,
   pullRequest = false,
-): { how: "none" | "name" | "joined" | "foreign" | "touching"; fix: string; foreign?: string } {
+): {
+  how: "none" | "name" | "joined" | "foreign" | "touching" | "nested";
+  fix: string;
+  foreign?: string;
+} {
   const names = (text: string) => namesRepository(text, repos, provider, pullRequest);
   // A field naming the repository run into another: a "/" after every field another follows with no "/"
   // between, when that is what keeps it apart (in a fix too).
@@ -1136,6 +1153,16 @@ export function repoPathFix(
   const joined = template.search(OWNER_AND_NAME) >= 0;
   if (!joined && apart(template) !== template && names(apart(template))) {
     return { how: "touching", fix: apart(template) };
+  }
+  // Text after {{repo.path}} in its folder, where groups nest (a prefix): a "/" right after it.
+  const nested = template.replace(REPO_PATH_RUN_ON, "$1/");
+  if (
+    pullRequest &&
+    (provider === undefined || provider === "gitlab") &&
+    nested !== template &&
+    names(nested)
+  ) {
+    return { how: "nested", fix: nested };
   }
   if (UNDERSCORED_FIELD.test(template) || (OWNER_FIELD.test(template) && REPO_NAME_FIELD.test(template))) {
     const fix = template.replace(OWNER_AND_NAME, "{{repo.path}}");
@@ -1177,6 +1204,12 @@ export function repoFreePrefixProblem(
     return (
       'the prefix names no repository, on a route of several: owner and name joined by anything but "/" may be two ' +
       `repositories' (a-b/c and a/b-c); write ${suggestedText(fix, 44)}`
+    );
+  }
+  if (how === "nested") {
+    return (
+      "text follows {{repo.path}} in its folder: GitLab subgroups nest, so a subgroup may be named as the prefix " +
+      `renders (acme/api-2 beside acme/api) and closing one deletes its projects' objects; write ${suggestedText(fix, 48)}`
     );
   }
   if (how === "touching") {

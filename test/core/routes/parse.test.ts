@@ -2455,6 +2455,20 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       "gitlab",
       noRepo("{{repo.path}}/previews/{{pr.headRef.path}}/{{rep…"),
     ],
+    // GitLab subgroups nest: text after {{repo.path}} in its folder may name a subgroup beside the project, so
+    // acme/api !2's acme/api-2/ holds subgroup acme/api-2's core !5, acme/api-2/core-5/ (review h491).
+    ...[
+      ["previews/{{repo.path}}-{{pr.number}}/", "previews/{{repo.path}}/{{pr.number}}/"],
+      ["previews/{{repo.path}}-pr-{{pr.number}}/", "previews/{{repo.path}}/pr-{{pr.number}}/"],
+      ["{{repo.path}}_pr{{pr.number}}/", "{{repo.path}}/pr{{pr.number}}/"],
+    ].map(([prefix, fix]): [string, string, string, string] => [
+      '["acme/**"]',
+      prefix as string,
+      "gitlab",
+      'route "cleanup" action.steps[0].delete-s3-prefix.prefix: text follows {{repo.path}} in its folder: GitLab ' +
+        "subgroups nest, so a subgroup may be named as the prefix renders (acme/api-2 beside acme/api) and closing " +
+        `one deletes its projects' objects; write '${fix}'`,
+    ]),
     // The fix for another host's full name run into the number keeps them apart, as check then takes it.
     [
       '["acme/**"]',
@@ -2651,6 +2665,12 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     // folders after the branch's are counted (review h476).
     [undefined, "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/", "github"],
     ['["platform/team/*"]', "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo}}/", "gitlab"],
+    // Text after a full name in its folder: a GitHub or Bitbucket owner holds no subgroup; GitLab's
+    // {{owner}}/{{repo}} writes the owner's "/" as %2F, one folder (review h491).
+    [undefined, "previews/{{repo.path}}-pr-{{pr.number}}/", "github"],
+    [undefined, "previews/{{repo.path}}-pr-{{pr.number}}/", "bitbucket"],
+    ['["acme/**"]', "previews/{{owner}}/{{repo}}-pr-{{pr.number}}/", "gitlab"],
+    ['["acme/**"]', "previews/{{repo.path}}/pr-{{pr.number}}/", "gitlab"],
     // A GitLab full name written as one folder ("/" as %2F) after a head branch's folders: it is the last
     // folder, whole, so no branch's folders can end inside it (b%2Fc !2 from fix/pr-1/a beside a%2Fpr-2%2Fb%2Fc
     // !1 from fix).
