@@ -986,7 +986,12 @@ const PR_NUMBER_BEFORE = /\{\{\s*pr\.number\s*\}\}$/;
  * #1 of 7-a/b; {{pr.number}}1-: 171-a/b is #17 of a/b alone). Not after a field of folders
  * where an owner may have folders (`nestedOwners`).
  */
-function startsValue(before: string, nestedOwners: boolean, value: FieldValue = "name"): boolean {
+function startsValue(
+  before: string,
+  nestedOwners: boolean,
+  value: FieldValue = "name",
+  prefix = false,
+): boolean {
   const left = before.lastIndexOf("}}");
   if (left < 0) return true;
   const leftText = before.slice(left + 2);
@@ -996,15 +1001,16 @@ function startsValue(before: string, nestedOwners: boolean, value: FieldValue = 
   // {{pr.headRef.path}}) may end where the owner begins: fix/platform + web/app and fix + platform/web/app.
   // Anywhere before it, for a full name: fix/pr-1/a #2 + b/c and fix #1 + a/pr-2/b/c in
   // {{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}. A full name of one folder (a%2Fb) ends no folder early.
-  const foldersEarly =
-    value === "folders" ? FOLDERS_ANYWHERE.test(before) : value === "name" && FOLDERS_FIELD.test(leftField);
-  if (nestedOwners && foldersEarly) return false;
+  // In a prefix, on any host, one repository's may be a folder of another's: login/acme from feature is
+  // feature/login/acme/ with {{pr.headRef.path}}/{{repo.path}}/, the folder of acme/web's from feature/login.
+  if (value === "folders" && (nestedOwners || prefix) && FOLDERS_ANYWHERE.test(before)) return false;
+  if (value === "name" && nestedOwners && FOLDERS_FIELD.test(leftField)) return false;
   if (leftText.includes("/")) return true;
   const number = before.slice(0, left + 2);
   return (
     /\D/.test(leftText) &&
     PR_NUMBER_BEFORE.test(number) &&
-    startsValue(number.slice(0, leftStart), nestedOwners, value)
+    startsValue(number.slice(0, leftStart), nestedOwners, value, prefix)
   );
 }
 
@@ -1025,7 +1031,7 @@ function keptApart(template: string, field: RegExp, provider?: Provider, prefix 
     const after = template.slice(found.index + found[0].length);
     const right = after.indexOf("{{");
     const rightText = right < 0 ? undefined : after.slice(0, right);
-    const leftApart = startsValue(before, nestedOwners, fieldValue(found[0], field));
+    const leftApart = startsValue(before, nestedOwners, fieldValue(found[0], field), prefix);
     // A GitLab group may hold a subgroup named as a project's path and text after it: acme/api !2 is
     // acme/api-2/ with {{repo.path}}-{{pr.number}}/, the folder of subgroup acme/api-2's core !5
     // (acme/api-2/core-5/). Only a "/" right after the full name, or its end, keeps a prefix apart there
@@ -1134,7 +1140,7 @@ export function repoPathFix(
   repos?: unknown,
   pullRequest = false,
 ): {
-  how: "none" | "name" | "joined" | "foreign" | "touching" | "nested";
+  how: "none" | "name" | "joined" | "foreign" | "touching" | "nested" | "folders";
   fix: string;
   foreign?: string;
 } {
@@ -1149,6 +1155,17 @@ export function repoPathFix(
     (pullRequest ? otherHostsLeaf(template, provider, "baseFullName") : undefined);
   if (foreign !== undefined)
     return { how: "foreign", fix: keptApartFix(template.replaceAll(foreign, "{{repo.path}}")), foreign };
+  // A field of folders before the full name as folders (a prefix): the full name first.
+  const fullName = new RegExp(`\\{\\{\\s*repo\\.path\\s*\\}\\}|${OWNER_SLASH_NAME.source}`).exec(template);
+  const first = `{{repo.path}}/${template.trimStart()}`;
+  if (
+    pullRequest &&
+    fullName !== null &&
+    FOLDERS_ANYWHERE.test(template.slice(0, fullName.index)) &&
+    names(first)
+  ) {
+    return { how: "folders", fix: first };
+  }
   // Owner and name joined otherwise than by "/" are said as such ("joined", below).
   const joined = template.search(OWNER_AND_NAME) >= 0;
   if (!joined && apart(template) !== template && names(apart(template))) {
@@ -1204,6 +1221,12 @@ export function repoFreePrefixProblem(
     return (
       'the prefix names no repository, on a route of several: owner and name joined by anything but "/" may be two ' +
       `repositories' (a-b/c and a/b-c); write ${suggestedText(fix, 44)}`
+    );
+  }
+  if (how === "folders") {
+    return (
+      "a field of folders comes before the repository's full name: login/acme's pull request from feature is " +
+      `under feature/login/acme/, the folder of acme/web's from feature/login; write ${suggestedText(fix, 48)}`
     );
   }
   if (how === "nested") {
@@ -1296,7 +1319,7 @@ function touchingExample(template: string, provider: Provider | undefined, repos
     return generic;
   }
   const value = fullName.test(found[0]) ? (foldersFullName(found[0]) ? "folders" : "one folder") : "name";
-  if (startsValue(before, nestedOwners, value)) return generic;
+  if (startsValue(before, nestedOwners, value, true)) return generic;
   const left = before.lastIndexOf("}}");
   const t = before.slice(left + 2);
   const leftStart = before.lastIndexOf("{{", left);

@@ -228,6 +228,44 @@ describe("Property: namesRepository, a template it takes as naming the repositor
     );
   });
 
+  it("renders no GitHub pull request's prefix a folder of another repository's, a branch's folders anywhere before the full name (review h491)", () => {
+    // One-slash full names of a few words, and branches whose folders spell owners and names: login/acme's
+    // from feature and acme/web's from feature/login.
+    const WORDS = ["a", "b", "pr-1"];
+    const REPOS = WORDS.flatMap((owner) =>
+      WORDS.map((name) => ({ owner, name, fullName: `${owner}/${name}` })),
+    );
+    const BRANCHES = ["a", "a/b", "a/b/a", "b/pr-1", "a/pr-1/b"];
+    const EVENTS = REPOS.flatMap((repo) =>
+      BRANCHES.flatMap((branch) =>
+        [1, 2].map((number) => ({ repo, branch, pr: { number, headRef: branch, baseRef: branch } })),
+      ),
+    );
+    const piece = fc.constantFrom("{{pr.headRef.path}}", "{{branch.path}}", "{{pr.number}}", "pr-", "/", "x");
+    const side = fc.array(piece, { maxLength: 3 }).map((list) => list.join(""));
+    const name = fc.constantFrom("{{repo.path}}", "{{owner}}/{{repo}}");
+    fc.assert(
+      fc.property(side, name, side, (left, field, right) => {
+        const template = `p/${left}/${field}/${right}/`.replace(/\/+/g, "/");
+        fc.pre(namesRepository(template, undefined, "github", true));
+        const rendered = EVENTS.map((event) => ({
+          event,
+          text: renderTemplate(template, event as unknown as WebhookEvent, "s3-key"),
+        }));
+        for (const one of rendered) {
+          for (const other of rendered) {
+            if (one.event.repo === other.event.repo) continue;
+            expect(
+              other.text.startsWith(one.text),
+              `${template}: ${one.event.repo.fullName} from ${one.event.branch} and ${other.event.repo.fullName} from ${other.event.branch}`,
+            ).to.equal(false);
+          }
+        }
+      }),
+      { numRuns: runs(100) },
+    );
+  });
+
   it("renders two repositories of one owner to two prefixes whatever their numbers, the owner's own text holding digits beside the number (review h491)", () => {
     // One owner's repositories ["<owner>/*"]: {{owner}} is the same text for all, digits and all (team1), so
     // what tells them apart is the name, beside a number, the owner's text and other text.

@@ -2297,6 +2297,10 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
   const tail = "pull request numbers are per repository: closing one #7 deletes every #7's objects";
   const noRepo = (fix: string) =>
     `${lead} names no repository, on a route of several: ${tail}; write '${fix}'`;
+  const foldersFirst = (fix: string) =>
+    'route "cleanup" action.steps[0].delete-s3-prefix.prefix: a field of folders comes before the repository\'s ' +
+    "full name: login/acme's pull request from feature is under feature/login/acme/, the folder of acme/web's " +
+    `from feature/login; write '${fix}'`;
   const noOwner = (fix: string) =>
     `${lead} names no owner, on a route of several owners': ${tail}; write '${fix}'`;
   // [repos, prefix, provider, message]
@@ -2445,7 +2449,7 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       undefined,
       "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/",
       "gitlab",
-      noRepo("{{repo.path}}/{{pr.headRef.path}}/pr-{{pr.number…"),
+      foldersFirst("{{repo.path}}/{{pr.headRef.path}}/pr-{{pr.number…"),
     ],
     // A head branch's folders before a GitLab full name: web/app !1 from fix/platform and platform/web/app !2
     // from fix are both previews/fix/platform/web/app/ (review h475).
@@ -2453,7 +2457,28 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       undefined,
       "previews/{{pr.headRef.path}}/{{repo.path}}/",
       "gitlab",
-      noRepo("{{repo.path}}/previews/{{pr.headRef.path}}/{{rep…"),
+      foldersFirst("{{repo.path}}/previews/{{pr.headRef.path}}/{{rep…"),
+    ],
+    // On any host, a field of folders before the full name as folders: login/acme from feature is under
+    // feature/login/acme/, the folder of acme/web's from feature/login (and c/d #3 from fix/pr-1/a/b is under
+    // a/b #1 from fix's fix/pr-1/a/b/) (review h491).
+    [
+      undefined,
+      "previews/{{pr.headRef.path}}/{{repo.path}}/",
+      "github",
+      foldersFirst("{{repo.path}}/previews/{{pr.headRef.path}}/{{rep…"),
+    ],
+    [
+      undefined,
+      "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/",
+      "github",
+      foldersFirst("{{repo.path}}/{{pr.headRef.path}}/pr-{{pr.number…"),
+    ],
+    [
+      undefined,
+      "previews/{{branch.path}}/{{owner}}/{{repo}}/pr-{{pr.number}}/",
+      "bitbucket",
+      foldersFirst("{{repo.path}}/previews/{{branch.path}}/{{owner}}…"),
     ],
     // GitLab subgroups nest: text after {{repo.path}} in its folder may name a subgroup beside the project, so
     // acme/api !2's acme/api-2/ holds subgroup acme/api-2's core !5, acme/api-2/core-5/ (review h491).
@@ -2596,7 +2621,7 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     );
     expect(gitlab.config).to.equal(undefined);
     expect(gitlab.problems.map((p) => p.message).join()).to.include(
-      "names no repository, on a route of several: pull request numbers are per repository",
+      "a field of folders comes before the repository's full name",
     );
   });
   for (const [repos, prefix, provider, message] of refused) {
@@ -2661,9 +2686,8 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     // One owner's own text, digits and all, beside the number: api-team1-pr-12 is api's #12 alone.
     ['["team1/*"]', "previews/{{repo}}-{{owner}}-pr-{{pr.number}}/"],
     ['["team1/*"]', "previews/{{pr.number}}-{{owner}}-{{repo}}/"],
-    // A head branch's folders before the number: a GitHub full name has one "/", and a name alone none, so the
-    // folders after the branch's are counted (review h476).
-    [undefined, "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/", "github"],
+    // A head branch's folders before the number: a name alone holds no "/", so the folders after the branch's
+    // are counted (review h476).
     ['["platform/team/*"]', "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo}}/", "gitlab"],
     // Text after a full name in its folder: a GitHub or Bitbucket owner holds no subgroup; GitLab's
     // {{owner}}/{{repo}} writes the owner's "/" as %2F, one folder (review h491).
