@@ -1236,9 +1236,12 @@ export function repoFreePrefixProblem(
     );
   }
   if (how === "touching") {
+    // A "/" shown as %2F takes two characters more: the fix gives them back.
+    const example = touchingExample(template, provider, repos);
+    const encoded = 2 * (example.match(/%2F/g)?.length ?? 0);
     return (
       "the prefix's repository name runs into another field (no / between): " +
-      `${touchingExample(template, provider, repos)}; write ${suggestedText(fix, 48)}`
+      `${example}; write ${suggestedText(fix, 48 - encoded)}`
     );
   }
   const what =
@@ -1283,7 +1286,10 @@ function touchingExample(template: string, provider: Provider | undefined, repos
   const before = template.slice(0, found.index);
   const after = template.slice(found.index + found[0].length);
   const nestedOwners = provider === undefined || provider === "gitlab";
-  const both = (one: string, other: string, text: string) => `${one} and ${other} are both ${text}`;
+  // As rendered: {{repo.fullName}} and a payload's full name write the "/" as %2F ({{repo.path}} keeps it).
+  const oneFolder = fullName.test(found[0]) && !foldersFullName(found[0]);
+  const both = (one: string, other: string, text: string) =>
+    `${one} and ${other} are both ${oneFolder ? text.replaceAll("/", "%2F") : text}`;
   // A pull request is "from" its head branch, "with" any other text.
   const by = (field: string) => (/^\{\{\s*pr\.headRef/.test(field) ? "from" : "with");
   // A field without its blanks: within the 300 characters.

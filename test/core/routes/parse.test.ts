@@ -2393,9 +2393,15 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
         "previews/{{repo.path}}-/{{pr.headRef}}/",
       ],
       [
+        // Shown as rendered: a payload's full name writes its "/" as %2F (review h491).
         "previews/{{payload.repository.full_name}}{{pr.number}}/",
-        "a/b #17 and a/b1 #7 are both a/b17",
-        "previews/{{payload.repository.full_name}}/{{pr.n…",
+        "a/b #17 and a/b1 #7 are both a%2Fb17",
+        "previews/{{payload.repository.full_name}}/{{pr…",
+      ],
+      [
+        "previews/{{repo.fullName}}-{{pr.headRef}}/",
+        "a/b with {{pr.headRef}} c-d and a/b-c with d are both a%2Fb-c-d",
+        "previews/{{repo.fullName}}-/{{pr.headRef}}/",
       ],
       // The number runs on into the head branch: acme/api !2 from 3-fix and acme/api-2 !3 from fix (review h474).
       [
