@@ -575,6 +575,14 @@ export function targetUrlProblem(written: string): string | undefined {
   if (value.startsWith("{{")) return undefined;
   const host = /^https?:\/\/([^/?#\\]*)/i.exec(value)?.[1];
   if (host === undefined) return `targetUrl ${shown()} must start with https:// (or http://)`;
+  // The link is published on the commit status to everyone who can read the repository: no user name or
+  // password in it, as urlProblem says for every other URL. A password with a "/" or starting with digits
+  // ("ci:1234/pw@host") ends the host early, so an @ before the query counts too when the host has a ":".
+  const beforeQuery = value.slice(0, value.search(/[?#]|$/));
+  const at = /[@\uFF20\uFE6B]|%40/i;
+  if (at.test(host) || (host.includes(":") && at.test(beforeQuery))) {
+    return "targetUrl must not contain a user name or password (an @ before the host): the link is shown to everyone who can read the repository (the value is not shown)";
+  }
   // A URL parser skips a "/" or "\" after "https://" (https:///x is https://x/): the host is hidden where it
   // reads as a path, most likely by a typo, and an empty host is no link at all.
   if (host === "" && /^https?:\/\/[/\\]/i.test(value)) {

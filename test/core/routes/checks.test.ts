@@ -325,6 +325,23 @@ describe("Function: urlProblem", () => {
     );
   });
 
+  it("targetUrlProblem refuses a link with a user name or password without showing it", () => {
+    const token = "Xk9pQ2mZr7LwT4vB";
+    for (const link of [
+      `https://ci:${token}@logs.example.com/hookgate/{{deliveryId}}`,
+      `https://${token}@logs.example.com/`,
+      `https://ci:1234/${token}@logs.example.com/`,
+      `https://ci%40${token}.logs.example.com/`,
+    ]) {
+      const message = targetUrlProblem(link) ?? "";
+      expect(message, link).to.include("must not contain a user name or password");
+      expect(message).not.to.include(token);
+    }
+    expect(targetUrlProblem("https://logs.example.com/hookgate/{{deliveryId}}?by=ci@example.com")).to.equal(
+      undefined,
+    );
+  });
+
   it("urlProblem says a host:port without http:// or https:// has no scheme, and how to write it", () => {
     expect(urlProblem("jenkins.internal:8080")).to.equal(
       '"jenkins.internal:8080" has no scheme: write https://jenkins.internal:8080, or http://jenkins.internal:8080 for a server without TLS',
