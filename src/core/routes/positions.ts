@@ -156,11 +156,14 @@ function findPair(resolve: Resolve, items: Pair[], key: string): Pair | undefine
   return undefined;
 }
 
-/** The key's text, through an alias (`*k :` with `&k branches` is the key branches). */
+/**
+ * The key's text, through an alias (`*k :` with `&k branches` is the key branches). An empty or null key
+ * (`: x`, `~: x`, `null: x`) is "", as the converted object names it (anchors.ts convertedKeyText).
+ */
 function keyText(resolve: Resolve, written: unknown): string | undefined {
   if (isMergeKey(written)) return undefined;
   const key = resolve(written);
-  if (isScalar(key)) return String(key.value);
+  if (isScalar(key)) return key.value === null || key.value === undefined ? "" : String(key.value);
   if (typeof key === "string" || typeof key === "number") return String(key);
   return undefined;
 }

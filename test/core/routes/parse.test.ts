@@ -1961,11 +1961,12 @@ describe("Function: parseRoutes (each value the schema refuses, at it, with the 
       ["    provider: 5", "    match: {}", "    action: { type: jenkins, job: x }"],
       ['5:15: route "a" provider: must be text, not a whole number; to mean the text, quote it: "5"'],
     ],
-    // A key yaml cannot name as written (~ is null, [repos] a list) is an unknown key, at its map.
+    // A null key (~) is the unknown key "", at itself; one yaml cannot name as written ([repos], a list) is an
+    // unknown key at its map.
     [
       ["    match: { ~: x }", "    action: { type: jenkins, job: x }"],
       [
-        '5:12: route "a" match: unknown key "" (allowed: repos, events, actions, branches, tags, paths, actors, merged, deleted)',
+        '5:14: route "a" match: unknown key "" (allowed: repos, events, actions, branches, tags, paths, actors, merged, deleted)',
       ],
     ],
     [

@@ -183,3 +183,26 @@ describe("Class: Locator (a value reached through << merges)", () => {
     });
   }
 });
+
+describe("Class: Locator (an empty or null key)", () => {
+  for (const key of ["", "~", "null"]) {
+    it(`an unknown key "${key}:" is reported at its own line, not at the map's first key`, () => {
+      const text = [
+        "version: 1",
+        'defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }',
+        "routes:",
+        "  - name: a",
+        "    match:",
+        "      events: [push]",
+        "      repos: [acme/api]",
+        `      ${key}: [main]`,
+        "    action: { type: jenkins, job: j }",
+        "",
+      ].join("\n");
+      const problems = parseRoutes(text, "routes.yaml").problems;
+      expect(problems.map((p) => p.message)).to.have.length(1);
+      expect(problems[0]?.message).to.include('unknown key ""');
+      expect(problems[0]?.line).to.equal(8);
+    });
+  }
+});
