@@ -35,6 +35,7 @@ import { Locator, type PathSegment, type Position } from "./positions";
 import { typographicQuoteFindings, withoutTypographicQuotes } from "./quotes";
 import { ALIAS_GLOB_HINT, type ReferenceFinding, referenceFindings } from "./references";
 import { type SchemaFinding, schemaFindings, UNQUOTED_TEMPLATE } from "./schema";
+import { type SecretValueReading, secretKeyAt, secretValueMessage, secretValueSpans } from "./secretSpans";
 import { semanticFindings } from "./semantics";
 
 export interface ParseResult {
@@ -118,6 +119,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
   // yaml can say the same thing twice at one place (`job: {{` at the end of the file: once per "{"): said once.
   const said = new Map<string, YamlProblem>();
   const exclusions = unquotedExclusions(locator, text, resolve);
+  const secrets = secretValueSpans(doc, resolve);
   for (const error of [...doc.errors, ...doc.warnings]) {
     // yaml places a missing closing quote where the quoted text ends: at the end of the file, or at the next
     // quote of the same kind, far from the quote that is missing its partner.
@@ -128,18 +130,22 @@ function parseUnsafe(text: string, file: string): ParseResult {
     // Likewise a flow map or list without its "}" or "]": where it opens, not at the line or file end after it.
     const opening = flowStart(error);
     const at = locator.offset(quoteStart ?? opening ?? error.pos[0]);
+    // In a secret's value, yaml's message and ours would quote what may be the secret pasted there.
+    const secretKey = quoteStart === undefined ? secretKeyAt(secrets, text, error.pos[0]) : undefined;
     const message =
-      quoteStart !== undefined
-        ? `${firstLine(error.message)}: the text quoted here is never closed`
-        : error.code === "DUPLICATE_KEY"
-          ? DUPLICATE_KEY
-          : error.code === "MULTIPLE_DOCS"
-            ? "more than one YAML document (a --- line after the first); keep routes.yaml one document"
-            : error.code === "BAD_ALIAS"
-              ? `${firstLine(error.message)}; ${ALIAS_GLOB_HINT}`
-              : isTagError(error)
-                ? tagMessage(error, text, exclusions)
-                : firstLine(error.message);
+      secretKey !== undefined
+        ? secretValueMessage(secretKey, yamlReading(error))
+        : quoteStart !== undefined
+          ? `${firstLine(error.message)}: the text quoted here is never closed`
+          : error.code === "DUPLICATE_KEY"
+            ? DUPLICATE_KEY
+            : error.code === "MULTIPLE_DOCS"
+              ? "more than one YAML document (a --- line after the first); keep routes.yaml one document"
+              : error.code === "BAD_ALIAS"
+                ? `${firstLine(error.message)}; ${ALIAS_GLOB_HINT}`
+                : isTagError(error)
+                  ? tagMessage(error, text, exclusions)
+                  : firstLine(error.message);
     const key = `${at.line}:${at.col}:${message}`;
     if (said.has(key)) continue;
     const syntax = error.code !== "DUPLICATE_KEY" && doc.errors.includes(error);
@@ -230,7 +236,12 @@ function parseUnsafe(text: string, file: string): ParseResult {
   // Alias and merge mistakes make doc.toJS throw without a position: find them on the nodes first.
   const references = referenceFindings(doc);
   for (const finding of references) {
-    problems.push({ file, ...locator.offset(finding.offset), message: finding.message });
+    const secretKey = secretKeyAt(secrets, text, finding.offset);
+    const message =
+      secretKey !== undefined
+        ? `YAML: ${secretValueMessage(secretKey, finding.message.includes("alias") ? "alias" : "other")}`
+        : finding.message;
+    problems.push({ file, ...locator.offset(finding.offset), message });
   }
   // An alias without an anchor is most often an unquoted glob (`- *.md`): read as the text it was meant to be,
   // and a merge of something other than a map as a merge of nothing, so that the file's other problems are
@@ -480,6 +491,15 @@ function tagMessage(error: YAMLError, text: string, exclusions: ReadonlyMap<numb
     return `the tag ${written} is not read in routes.yaml: write a plain map, list or text, without a tag`;
   }
   return `the tag ${written.startsWith("!") ? `${written} ` : ""}does not fit this value: remove the tag`;
+}
+
+/** What yaml read the first character of a value as, by its problem (never by its text). */
+function yamlReading(error: YAMLError): SecretValueReading {
+  if (isTagError(error)) return "tag";
+  if (error.code === "BAD_ALIAS") return "alias";
+  if (/block scalar/i.test(error.message)) return "block scalar header";
+  if (/reserved character/i.test(error.message)) return "reserved character";
+  return "other";
 }
 
 /** The match lists of globs, where a leading ! excludes. */

@@ -1,0 +1,68 @@
+// Where routes.yaml holds a secret's name (or, pasted by mistake, the secret itself): a YAML problem there is
+// said without the text, since yaml's own messages and ours quote what they stumble on.
+import { type Document, isPair, isScalar, visit } from "yaml";
+import type { Resolve } from "./anchors";
+
+/**
+ * The keys whose value names a secret (routes.schema.json's secretName: secret, token, credentials,
+ * caBundle), wherever they stand: a Jenkins parameter of one of these names may carry a token too.
+ */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["secret", "token", "credentials", "caBundle"]);
+
+export interface SecretSpan {
+  key: string;
+  /** After the key, up to (not at) the end of its value: a tag or an anchor in front of the value included. */
+  start: number;
+  end: number;
+}
+
+/** The value of each key in SECRET_KEYS, wherever it stands (a key written through an alias too). */
+export function secretValueSpans(doc: Document, resolve: Resolve): SecretSpan[] {
+  const spans: SecretSpan[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isPair(pair)) return;
+      const key = resolve(pair.key);
+      if (!isScalar(key) || typeof key.value !== "string" || !SECRET_KEYS.has(key.value)) return;
+      const keyEnd = (pair.key as { range?: [number, number, number] } | null)?.range?.[1];
+      if (keyEnd === undefined) return;
+      const range = (pair.value as { range?: [number, number, number] } | null)?.range;
+      // Up to the value's end, not its comment: what follows a closed quote ("name"# x) is no part of it.
+      spans.push({ key: key.value, start: keyEnd, end: range?.[1] ?? keyEnd });
+    },
+  });
+  return spans;
+}
+
+/**
+ * The secret-holding key whose value holds `offset`: from the spans, or (where a syntax error left no pair
+ * to find) from the line, when `key:` and one unbroken word (no quote) stand before the offset.
+ */
+export function secretKeyAt(spans: readonly SecretSpan[], text: string, offset: number): string | undefined {
+  for (const span of spans) if (offset > span.start && offset < span.end) return span.key;
+  const line = text.slice(text.lastIndexOf("\n", offset - 1) + 1, offset);
+  return /(?:^|[\s{,?-])["']?(secret|token|credentials|caBundle)["']?[ \t]*:[ \t]+[^\s,{}[\]"']*$/.exec(
+    line,
+  )?.[1];
+}
+
+/** What YAML read a pasted value's first character as ("other": anything else it could not read). */
+export type SecretValueReading = "tag" | "alias" | "block scalar header" | "reserved character" | "other";
+
+/** A YAML problem in the value of `key`, said without the value: it may be the secret itself. */
+export function secretValueMessage(key: string, reading: SecretValueReading): string {
+  const what =
+    reading === "tag"
+      ? "YAML reads its first character (!) as a tag"
+      : reading === "alias"
+        ? "YAML reads its first character (*) as an alias, and no anchor of that name is set before it"
+        : reading === "block scalar header"
+          ? "YAML reads its first character (| or >) as a block scalar header"
+          : reading === "reserved character"
+            ? "it starts with a character YAML reserves (@ or `)"
+            : "YAML cannot read it as written";
+  return (
+    `the value of ${key} is not read: ${what} (the value is not shown: it may be a secret). routes.yaml ` +
+    "holds a secret's Secrets Manager name, never the secret itself: quote a name that starts so"
+  );
+}
