@@ -344,7 +344,18 @@ function parseUnsafe(text: string, file: string): ParseResult {
           ? locator.within(finding.path, text, finding.within)
           : locator.value(finding.path);
     let message = finding.message;
-    if (finding.firstAt) message += ` (first used at line ${locator.value(finding.firstAt).line})`;
+    if (finding.firstAt) {
+      const first = locator.value(finding.firstAt);
+      if (first.line === at.line && first.col === at.col && finding.path.length > 0) {
+        // The repeat is the first's own text, brought in by a merge (`- <<: *r`) or an alias (`- *r`): said
+        // where the repeating map is written, else both positions are one and nothing points at the repeat.
+        const holder = locator.value(finding.path.slice(0, -1));
+        message += ` (first used at line ${first.line}; brought in here by a merge or alias of it)`;
+        problems.push({ file, ...holder, message });
+        continue;
+      }
+      message += ` (first used at line ${first.line})`;
+    }
     problems.push({ file, ...at, message });
   }
   if (problems.length > 0) {

@@ -71,3 +71,40 @@ describe("Function: parseRoutes (a key written through an alias of a plain <<: x
     expect(problems).to.include("7:65: YAML: duplicate key; a key may appear once in a map");
   });
 });
+
+describe("Function: parseRoutes (a route name repeated through a merge or alias)", () => {
+  const head = [
+    "version: 1",
+    "defaults:",
+    "  secret: hookgate/gh",
+    '  jenkins: { url: "https://j.example.com", credentials: hookgate/j }',
+    "routes:",
+    "  - &r",
+    "    name: a",
+    "    match: { events: [push] }",
+    "    action: { type: jenkins, job: build }",
+  ];
+  const repeats: Array<[string, string[]]> = [
+    ["- <<: *r with its own match", ["  - <<: *r", "    match: { events: [pull_request] }"]],
+    ["- *r", ["  - *r"]],
+  ];
+  for (const [how, lines] of repeats) {
+    it(`reports the duplicate name brought in by ${how} at the repeating route (10:5), not at the anchor's name`, () => {
+      const problems = parseRoutes([...head, ...lines, ""].join("\n"), "routes.yaml").problems;
+      expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal([
+        '10:5: duplicate route name "a"; route names must be unique (they are URL paths) (first used at line 7; brought in here by a merge or alias of it)',
+      ]);
+    });
+  }
+
+  it("reports a duplicate name written again at its own name, as before", () => {
+    const lines = [
+      "  - name: a",
+      "    match: { events: [pull_request] }",
+      "    action: { type: jenkins, job: build }",
+    ];
+    const problems = parseRoutes([...head, ...lines, ""].join("\n"), "routes.yaml").problems;
+    expect(problems.map((p) => `${p.line}:${p.col}`)).to.deep.equal(["10:11"]);
+    expect(problems[0]?.message).to.match(/\(first used at line 7\)$/);
+  });
+});
