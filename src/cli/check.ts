@@ -65,6 +65,7 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
       "hookgate:secretNamePrefix goes in front of every name):\n",
   );
   io.stdout(secretsTable(config.routes));
+  for (const note of config.notes ?? []) io.stdout(`note: ${withoutInvisible(note)}\n`);
   for (const line of routeNoteLines(config.routes)) io.stdout(`${line}\n`);
   // check reads no stack config: whether the stack sets github.manageWebhooks, only `pulumi up` knows.
   for (const sharing of generatedSecretSharingProblems(config.routes)) {

@@ -187,6 +187,8 @@ export interface RoutesConfig {
   routes: Route[];
   /** providers.github.apiUrl when set (GitHub Enterprise Server): where the stack manages webhooks. */
   githubApiUrl?: string;
+  /** Notes on the file itself (a key nothing reads), each "FILE:LINE:COL: message"; none when absent. */
+  notes?: string[];
 }
 
 /** One problem in routes.yaml, positioned at the offending key or value (1-based). */

@@ -212,7 +212,8 @@ export async function main(options: { code?: CodeProvider } = {}): Promise<Stack
   const { routes, githubApiUrl } = loaded;
   // The notes `hookgate check` prints (a route that can never match, a likely typo): warnings, never a
   // failure; after the mistakes that stop `pulumi up`, so a stopped run shows only its reason.
-  for (const note of routeNotes(routes)) pulumi.log.warn(withoutInvisible(note));
+  for (const note of [...(loaded.notes ?? []), ...routeNotes(routes)])
+    pulumi.log.warn(withoutInvisible(note));
   return buildStack({
     config,
     routes,

@@ -697,3 +697,30 @@ describe("Command: hookgate check, a secret name that looks like a generated val
     }
   });
 });
+
+describe("Command: hookgate check, keys nothing reads", () => {
+  it("hookgate check notes, with exit 0, a top-level jenkins that defaults.jenkins always overrides, at its line", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "hookgate-check-")), "routes.yaml");
+    writeFileSync(
+      file,
+      [
+        "version: 1",
+        'jenkins: { url: "https://jenkins-new.example.com", credentials: hookgate/jenkins-new }',
+        "defaults:",
+        "  secret: hookgate/gh",
+        '  jenkins: { url: "https://jenkins-old.example.com", credentials: hookgate/jenkins-old }',
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        '    action: { type: jenkins, job: build, parameters: { SHA: "{{sha}}" } }',
+        "",
+      ].join("\n"),
+    );
+    const run = await runInProcess(["check", "--routes", file]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.include("https://jenkins-old.example.com job build");
+    expect(run.stdout).to.include(
+      `note: ${file}:2:1: jenkins: never used: every action without a jenkins block`,
+    );
+  });
+});

@@ -30,6 +30,7 @@ import {
 } from "./anchors";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
+import { documentNotes } from "./documentNotes";
 import { DUPLICATE_KEY, duplicateKeyFindings, nonTextKeyFindings } from "./keys";
 import { Locator, type PathSegment, type Position } from "./positions";
 import { typographicQuoteFindings, withoutTypographicQuotes } from "./quotes";
@@ -369,7 +370,14 @@ function parseUnsafe(text: string, file: string): ParseResult {
     );
     return { problems: sortUnique(shown) };
   }
-  return { config: compileRoutes(data as RoutesDoc), problems: [] };
+  const config = compileRoutes(data as RoutesDoc);
+  // What the file says but nothing reads, placed at its key as a problem would be.
+  const notes = documentNotes(data as RoutesDoc).map((note) => {
+    const at = locator.key(note.path);
+    return withoutInvisible(`${file}:${at.line}:${at.col}: ${note.message}`);
+  });
+  if (notes.length > 0) config.notes = notes;
+  return { config, problems: [] };
 }
 
 /** A no-break space (pasted from a web page or chat) looks like a space, but YAML reads it as text. */
