@@ -723,4 +723,27 @@ describe("Command: hookgate check, keys nothing reads", () => {
       `note: ${file}:2:1: jenkins: never used: every action without a jenkins block`,
     );
   });
+  it("hookgate check notes, with exit 0, auth.allowSha1 on a Bitbucket route, which only GitHub's verifier reads", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "hookgate-check-")), "routes.yaml");
+    writeFileSync(
+      file,
+      [
+        "version: 1",
+        'defaults: { jenkins: { url: "https://j.example.com", credentials: hookgate/j } }',
+        "routes:",
+        "  - name: a",
+        "    provider: bitbucket",
+        "    secret: hookgate/bb",
+        "    auth: { allowSha1: true }",
+        "    match: { events: [push] }",
+        '    action: { type: jenkins, job: build, parameters: { SHA: "{{sha}}" } }',
+        "",
+      ].join("\n"),
+    );
+    const run = await runInProcess(["check", "--routes", file]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.include(
+      `note: ${file}:7:13: route a: auth.allowSha1 has no effect on a Bitbucket Cloud route: only a GitHub route reads it`,
+    );
+  });
 });

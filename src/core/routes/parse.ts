@@ -372,10 +372,10 @@ function parseUnsafe(text: string, file: string): ParseResult {
   }
   const config = compileRoutes(data as RoutesDoc);
   // What the file says but nothing reads, placed at its key as a problem would be.
-  const notes = documentNotes(data as RoutesDoc).map((note) => {
-    const at = locator.key(note.path);
-    return withoutInvisible(`${file}:${at.line}:${at.col}: ${note.message}`);
-  });
+  const notes = documentNotes(data as RoutesDoc)
+    .map((note) => ({ ...note, at: locator.key(note.path) }))
+    .sort((a, b) => a.at.line - b.at.line || a.at.col - b.at.col)
+    .map(({ at, message }) => withoutInvisible(`${file}:${at.line}:${at.col}: ${message}`));
   if (notes.length > 0) config.notes = notes;
   return { config, problems: [] };
 }

@@ -38,3 +38,65 @@ describe("Function: parseRoutes (a top-level jenkins that defaults.jenkins overr
     expect(notes).to.equal(undefined);
   });
 });
+
+describe("Function: parseRoutes (an auth option the route's provider never reads)", () => {
+  const file = (defaults: string[], routes: Array<{ provider: string; auth?: string }>) => [
+    "version: 1",
+    "defaults:",
+    '  jenkins: { url: "https://j.example.com", credentials: hookgate/j }',
+    "  secret: hookgate/hook",
+    ...defaults,
+    "routes:",
+    ...routes.flatMap((route, i) => [
+      `  - name: r${i}`,
+      `    provider: ${route.provider}`,
+      ...(route.auth ? [`    auth: ${route.auth}`] : []),
+      "    match: { events: [push] }",
+      '    action: { type: jenkins, job: build, parameters: { SHA: "{{sha}}" } }',
+    ]),
+  ];
+
+  for (const provider of ["gitlab", "bitbucket", "bitbucket-server", "gitea"]) {
+    it(`notes auth.allowSha1 on a ${provider} route at its key: only GitHub's X-Hub-Signature reads it`, () => {
+      const notes = notesOf(file([], [{ provider, auth: "{ allowSha1: true }" }]));
+      expect(notes).to.have.length(1);
+      expect(notes?.[0]).to.match(
+        /^routes\.yaml:8:13: route r0: auth\.allowSha1 has no effect on a .* route: only a GitHub route reads it/,
+      );
+    });
+  }
+
+  for (const provider of ["github", "bitbucket", "bitbucket-server", "gitea"]) {
+    it(`notes auth.toleranceSeconds on a ${provider} route at its key: only GitLab's signing token signature has a timestamp`, () => {
+      const notes = notesOf(file([], [{ provider, auth: "{ toleranceSeconds: 60 }" }]));
+      expect(notes).to.have.length(1);
+      expect(notes?.[0]).to.match(
+        /^routes\.yaml:8:13: route r0: auth\.toleranceSeconds has no effect on a .* route: only a GitLab route reads it.*limits no delivery's age here$/,
+      );
+    });
+  }
+
+  it("notes nothing of allowSha1 on a github route nor of toleranceSeconds on a gitlab route", () => {
+    const notes = notesOf(
+      file(
+        [],
+        [
+          { provider: "github", auth: "{ allowSha1: true }" },
+          { provider: "gitlab", auth: "{ toleranceSeconds: 60 }" },
+        ],
+      ),
+    );
+    expect(notes).to.equal(undefined);
+  });
+
+  it("notes defaults.auth.toleranceSeconds only when no gitlab route takes it from defaults", () => {
+    const defaults = ["  auth: { toleranceSeconds: 60 }"];
+    expect(notesOf(file(defaults, [{ provider: "github" }, { provider: "gitlab" }]))).to.equal(undefined);
+    const notes = notesOf(
+      file(defaults, [{ provider: "github" }, { provider: "gitlab", auth: "{ toleranceSeconds: 30 }" }]),
+    );
+    expect(notes).to.deep.equal([
+      "routes.yaml:5:11: defaults.auth.toleranceSeconds has no effect: only a GitLab route reads it (the age a GitLab signing token's signature, webhook-signature, may have), and no GitLab route of this file takes it from defaults",
+    ]);
+  });
+});
