@@ -179,8 +179,8 @@ export async function cleanUpPullRequest(
   // Every step before the first: one refused for good (a prefix the route's role may not delete under, a job path
   // no request can reach) would fail the delivery final after the steps before it ran (a branch deletion, a
   // teardown), and run them again on its redrive.
-  for (const [index, step] of request.steps.entries()) {
-    const problem = prCleanupStepProblem(step, clients.keyScope, event.repo.fullName, index);
+  for (const step of request.steps) {
+    const problem = prCleanupStepProblem(step, clients.keyScope, event.repo.fullName);
     if (problem === undefined) continue;
     const error = new ActionError(problem, { retryable: false });
     clients.log({

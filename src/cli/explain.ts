@@ -251,8 +251,8 @@ function describePrCleanup(
   if (checks === undefined) return steps;
   // prCleanup.ts checks every step before the first and fails on the first problem: no step runs, not even
   // those listed before it, so the problem is said after all of them rather than after its step.
-  for (const [index, step] of request.steps.entries()) {
-    const problem = prCleanupStepProblem(step, checks.scope, checks.hostRepo, index);
+  for (const step of request.steps) {
+    const problem = prCleanupStepProblem(step, checks.scope, checks.hostRepo);
     if (problem !== undefined) return `${steps} (fails before any step: ${problem})`;
   }
   return steps;

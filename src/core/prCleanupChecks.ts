@@ -33,15 +33,13 @@ export function prCleanupProblem(event: Pick<QueuedEvent, "provider" | "pr">): s
 
 /**
  * Why a step cannot run, known before any step: a delete-s3-prefix with an empty prefix (it would empty the
- * bucket), an empty folder (a field rendered empty), or one the role may not delete under (`scope`: prefixes
- * spelled as match.repos is, s3-zip's check), a jenkins step whose job path no request can reach. Undefined
- * when the step may run. `index` is the step's place in the route's action.steps, to name its field.
+ * bucket) or one the role may not delete under (`scope`: prefixes spelled as match.repos is, s3-zip's check),
+ * a jenkins step whose job path no request can reach. Undefined when the step may run.
  */
 export function prCleanupStepProblem(
   step: PrCleanupStep,
   scope: KeyScope | undefined,
   hostRepo: string,
-  index = 0,
 ): string | undefined {
   switch (step.kind) {
     case "delete-branch":
@@ -51,15 +49,6 @@ export function prCleanupStepProblem(
     case "delete-s3-prefix":
       if (step.prefix === "" || step.prefix === "/" || step.bucket === "") {
         return "delete-s3-prefix needs a bucket and a non-empty prefix";
-      }
-      // A field that rendered empty (another host's payload field: Gogs' base_repo on Gitea) leaves every
-      // repository's prefix alike, previews//pr-7/: deleting under it deletes another's objects.
-      if (step.prefix.split("/").slice(0, -1).includes("")) {
-        return (
-          `delete-s3-prefix's prefix (action.steps[${index}].delete-s3-prefix.prefix) rendered ` +
-          `${JSON.stringify(step.prefix)}, with an empty folder: a field in it rendered empty, the same for ` +
-          "every repository's pull request; nothing was deleted"
-        );
       }
       return scope && keyOutsideScope(scope, step.bucket, step.prefix, hostRepo, "prefix");
   }

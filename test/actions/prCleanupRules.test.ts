@@ -221,29 +221,6 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
     });
   }
 
-  for (const prefix of ["previews//pr-7/", "/pr-7/", "previews/pr-7//x/"]) {
-    it(`cleanUpPullRequest refuses a delete-s3-prefix prefix rendered with an empty folder, ${prefix}, as final, naming the route field and deleting nothing (not even the step before it)`, async () => {
-      const store = objects(1);
-      const err = await rejectsWithActionError(
-        cleanUpPullRequest(
-          request([
-            { kind: "delete-s3-prefix", bucket: "previews", prefix: "pr-7/" },
-            { kind: "delete-s3-prefix", bucket: "previews", prefix },
-          ]),
-          closedEvent(),
-          testClients({ objects: store }),
-        ),
-      );
-      expect(err.retryable).to.equal(false);
-      expect(err.message).to.equal(
-        `delete-s3-prefix's prefix (action.steps[1].delete-s3-prefix.prefix) rendered ${JSON.stringify(prefix)}, ` +
-          "with an empty folder: a field in it rendered empty, the same for every repository's pull request; " +
-          "nothing was deleted",
-      );
-      expect(store.calls).to.deep.equal([]);
-    });
-  }
-
   for (const [count, said] of [
     [0, "deleted 0 objects"],
     [1, "deleted 1 object"],
