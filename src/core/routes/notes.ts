@@ -626,8 +626,8 @@ function branchFoldersNote(prefix: string): string | undefined {
 /**
  * A gitea route's base repository full name: Gitea and Forgejo send pull_request.base.repo, Gogs (served as
  * gitea too) pull_request.base_repo, each never the other's (test/fixtures/payloads/gitea, gogs). Either names
- * the repository where it is sent and renders empty, alike for every repository, on the other host; a prefix
- * with an empty folder then fails the delivery, one without (p/{{…}}-pr-7/) deletes every repository's #7.
+ * the repository where it is sent and renders empty, alike for every repository, on the other host: the prefix
+ * then deletes every repository's #7 (p//pr-7/, p/-pr-7/).
  */
 const GITEA_BASE_LEAVES = [
   {
