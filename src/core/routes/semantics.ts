@@ -282,7 +282,8 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
               add(
                 at("action", "steps", i, "delete-s3-prefix", "prefix"),
                 looseBranchPrefixProblem(prefix.prefix, provider) ??
-                  branchFoldersPrefixProblem(prefix.prefix, provider),
+                  branchFoldersPrefixProblem(prefix.prefix, provider) ??
+                  numberIntoBranchPrefixProblem(prefix.prefix, provider),
               );
             }
           }
@@ -920,6 +921,65 @@ export function branchFoldersPrefixProblem(template: string, provider?: Provider
   return (
     '{{pr.headRef.path}}/ ends the prefix, the branch\'s "/" as folders: closing the pull request from feature ' +
     "deletes under feature/, where feature/login's objects are; put pr-{{pr.number}}/ before it"
+  );
+}
+
+/**
+ * A host's payload leaves one pull request of a repository has and no other: its number, its ids, its URL.
+ * With no provider known, any host's.
+ */
+const PULL_REQUEST_NUMBER_LEAVES: Readonly<Record<Provider, readonly string[]>> = {
+  github: ["number", ...["number", "id", "html_url", "url", "node_id"].map((leaf) => `pull_request.${leaf}`)],
+  gitea: ["number", ...["number", "id", "html_url", "url"].map((leaf) => `pull_request.${leaf}`)],
+  gitlab: ["iid", "id", "url"].map((leaf) => `object_attributes.${leaf}`),
+  bitbucket: ["pullrequest.id", "pullrequest.links.html.href"],
+  "bitbucket-server": ["pullRequest.id", "pullRequest.links.self.0.href"],
+};
+
+/** A branch, the head or the base, in any of its forms, as a whole field. */
+const ANY_BRANCH_FIELD = /^\{\{\s*(?:branch|pr\.headRef|pr\.baseRef)(?:\.[a-z]+)?\s*\}\}$/;
+
+/**
+ * A delete-s3-prefix prefix whose {{pr.number}} touches a branch field with no text, or digits only, between
+ * them, and names the pull request by nothing else that is its own (another {{pr.number}} apart from any
+ * branch, a payload number, id or URL): the branch's own digits then run into the number, so x1's #2 and x's
+ * #12 are both x12 ({{pr.number}}{{pr.headRef}}: 2fa's #1 and fa's #12 are both 12fa), and closing one deletes
+ * the other's objects. Any non-digit between them ends the number where the branch ends ("-": x1-2, x-12).
+ * A template with problems is reported as such.
+ */
+export function numberIntoBranchPrefixProblem(template: string, provider?: Provider): string | undefined {
+  if (safeTemplateProblems(template).length > 0) return undefined;
+  const hosts = provider === undefined ? PROVIDERS : [provider];
+  if (payloadPattern(hosts.flatMap((host) => PULL_REQUEST_NUMBER_LEAVES[host])).test(template))
+    return undefined;
+  let touching: { field: string; digits: string; numberFirst: boolean } | undefined;
+  for (const found of template.matchAll(/\{\{\s*pr\.number\s*\}\}/g)) {
+    const [, leftField = "", leftDigits = ""] =
+      /(\{\{[^{}]*\}\})(\d*)$/.exec(template.slice(0, found.index)) ?? [];
+    const [, rightDigits = "", rightField = ""] =
+      /^(\d*)(\{\{[^{}]*\}\})/.exec(template.slice(found.index + found[0].length)) ?? [];
+    const here = ANY_BRANCH_FIELD.test(leftField)
+      ? { field: leftField, digits: leftDigits, numberFirst: false }
+      : ANY_BRANCH_FIELD.test(rightField)
+        ? { field: rightField, digits: rightDigits, numberFirst: true }
+        : undefined;
+    // This number is kept apart from every branch: it alone tells the pull requests apart.
+    if (here === undefined) return undefined;
+    touching ??= here;
+  }
+  if (touching === undefined) return undefined;
+  const { field, digits: d, numberFirst } = touching;
+  const head = /headRef/.test(field);
+  const of = (n: string, branch: string) => `#${n} ${head ? "from" : "into"} ${branch}`;
+  // Two pull requests rendering one text with these digits between: the number takes the branch's digits.
+  const [one, other, text] = numberFirst
+    ? [of("1", `2${d}fa`), of(`1${d}2`, "fa"), `1${d}2${d}fa`]
+    : [of(`1${d}2`, "x"), of("2", `x${d}1`), `x${d}1${d}2`];
+  // No text of the file's but the field: within the 300 characters every message keeps.
+  return (
+    `{{pr.number}} runs into ${field.replace(/\s+/g, "")} with ${d === "" ? "nothing" : "only digits"} ` +
+    `between: ${one} and ${other} are both ${text}, so closing one deletes the other's objects; put a "-" or ` +
+    '"/" between them'
   );
 }
 

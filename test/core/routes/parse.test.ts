@@ -2631,11 +2631,20 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       "a field of folders comes before the repository's full name",
     );
   });
+  // Its number runs into the branch too: x1 #2 and x #12 are both x12 (review h494).
+  const numberIntoBranch = (prefix: string) =>
+    prefix.startsWith("{{pr.headRef}}{{pr.number}}")
+      ? [
+          `route "cleanup" action.steps[0].delete-s3-prefix.prefix: {{pr.number}} runs into {{pr.headRef}} with ` +
+            "nothing between: #12 from x and #2 from x1 are " +
+            `both x12, so closing one deletes the other's objects; put a "-" or "/" between them`,
+        ]
+      : [];
   for (const [repos, prefix, provider, message] of refused) {
     it(`parseRoutes refuses the prefix ${prefix} on repos ${repos ?? "(any)"}`, () => {
       const { config, problems } = parseRoutes(file(repos, prefix, provider), "routes.yaml");
       expect(config).to.equal(undefined);
-      expect(problems.map((p) => p.message)).to.deep.equal([message]);
+      expect(problems.map((p) => p.message)).to.deep.equal([...numberIntoBranch(prefix), message]);
     });
   }
   // One repository; one owner's, with the name; any, with the full name or the owner and the name.
