@@ -39,6 +39,7 @@ import { didYouMean, jobNameOfUrl, jobNamesOfPath, looksRandom, shownSecretName 
 import {
   emptyFieldFindings,
   namesRepository,
+  pullRequestPayloadField,
   repoPathFix,
   TAG_S3_KEY,
   tagPushFindings,
@@ -255,7 +256,8 @@ export function routeNotes(routes: readonly Route[]): string[] {
               'after the pull request ("{{repo.path}}/pr-{{pr.number}}/")',
           );
         }
-        const folders = step.kind === "delete-s3-prefix" ? branchFoldersNote(step.prefix) : undefined;
+        const folders =
+          step.kind === "delete-s3-prefix" ? branchFoldersNote(step.prefix, route.provider) : undefined;
         if (folders !== undefined) notes.push(`route ${route.name}: ${folders}`);
         if (step.kind === "delete-s3-prefix" && route.provider === "gitea") {
           for (const note of giteaBaseRepoNotes(step.prefix)) notes.push(`route ${route.name}: ${note}`);
@@ -597,8 +599,12 @@ const BRANCH_FIELD = /\{\{\s*(branch|pr\.headRef|pr\.baseRef)(\.[a-z]+)?\s*\}\}/
 /** The head branch with its "/" kept as folders. */
 const HEAD_FOLDERS_FIELD = /\{\{\s*pr\.headRef\.path\s*\}\}/;
 
-/** A field of the pull request's own: before its branch's folders, other pull requests' prefixes differ there. */
-const PULL_REQUEST_OWN_FIELD = /\{\{\s*(?:pr\.number|pr\.headRef|pr\.headSha|payload\.)/;
+/**
+ * A field of the pull request's own: before its branch's folders, other pull requests' prefixes differ there.
+ * A payload field is one only when it is of the route's host's pull request (pullRequestPayloadField): the
+ * repository's full name or the sender is the same for both.
+ */
+const PULL_REQUEST_OWN_FIELD = /\{\{\s*(?:pr\.number|pr\.headRef|pr\.headSha)/;
 
 /**
  * A delete-s3-prefix prefix with the head branch's folders and no field of the pull request before them (its
@@ -608,9 +614,11 @@ const PULL_REQUEST_OWN_FIELD = /\{\{\s*(?:pr\.number|pr\.headRef|pr\.headSha|pay
  * repository, not a fork's beside yours, nor a branch made after the other was deleted. check refuses
  * {{pr.headRef.path}}/ ending the prefix, which needs no such name; a route may have deployed the others.
  */
-function branchFoldersNote(prefix: string): string | undefined {
+function branchFoldersNote(prefix: string, provider: Provider): string | undefined {
   const found = HEAD_FOLDERS_FIELD.exec(prefix);
-  if (found === null || PULL_REQUEST_OWN_FIELD.test(prefix.slice(0, found.index))) return undefined;
+  if (found === null) return undefined;
+  const before = prefix.slice(0, found.index);
+  if (PULL_REQUEST_OWN_FIELD.test(before) || pullRequestPayloadField(provider).test(before)) return undefined;
   // The text after the branch, for pull request 1, when it holds no other field and a branch may spell it.
   const after = prefix.slice(found.index + found[0].length).replace(/\{\{\s*pr\.number\s*\}\}/g, "1");
   const example = /^[A-Za-z0-9._/-]*$/.test(after)

@@ -835,6 +835,14 @@ function payloadLeaves(provider: Provider | undefined): Record<keyof PayloadLeav
   };
 }
 
+/**
+ * A `{{payload.<leaf>}}` of the pull request's own on the host (its number, id, title, URL, head), as the
+ * prefix checks read one; not its base's, repository's or sender's.
+ */
+export function pullRequestPayloadField(provider: Provider | undefined): RegExp {
+  return payloadLeaves(provider).pullRequest;
+}
+
 /** The first `{{payload.<leaf>}}` of another host's `kind` of leaves in a template, as written. */
 function otherHostsLeaf(template: string, provider: Provider | undefined, kind: keyof PayloadLeaves) {
   if (provider === undefined) return undefined;
