@@ -14,6 +14,7 @@ import {
   gitlabEventName,
 } from "../events/gitlab";
 import { GITLAB_HOOK_HEADERS } from "../events/headers";
+import { isShortRefName } from "../events/mirrorRef";
 import { GITHUB_PULL_REQUEST_ACTIONS } from "../events/pullRequestEvents";
 import {
   bangClassWarning,
@@ -621,6 +622,9 @@ function branchFoldersNote(prefix: string, provider: Provider): string | undefin
   if (PULL_REQUEST_OWN_FIELD.test(before) || pullRequestPayloadField(provider).test(before)) return undefined;
   // The text after the branch, for pull request 1, when it holds no other field and a branch may spell it.
   const after = prefix.slice(found.index + found[0].length).replace(/\{\{\s*pr\.number\s*\}\}/g, "1");
+  // A branch under feature's prefix is feature, that text and more: none where Git refuses the text in a
+  // branch's name (a folder starting with ".", "~", "..", a folder ending ".lock": git check-ref-format).
+  if (!isShortRefName(`feature${after.split("{{")[0]}x`)) return undefined;
   const example = /^[A-Za-z0-9._/-]*$/.test(after)
     ? `closing the pull request from feature deletes under feature${after}, where the objects of one from feature${after}x are`
     : "a branch named as feature's folders and the text after them continue has its objects under the prefix of the pull request from feature, whose closing deletes them";

@@ -1,6 +1,6 @@
 // The note on a delete-s3-prefix prefix keeping the head branch's "/" as folders with no field of the pull
 // request before them (review h494): a payload field before them counts only when it is the route's host's
-// pull request's own.
+// pull request's own, and text after them that Git refuses in a branch's name leaves no branch to note.
 import { expect } from "chai";
 import { routeNotes } from "../../../src/core/routes/notes";
 import { parseRoutes } from "../../../src/core/routes/parse";
@@ -65,6 +65,31 @@ describe("the branch-folders note and a payload field before the branch", () => 
   ]) {
     it(`notes nothing of ${prefix} on ${provider}: the host's pull request number is before the branch`, () => {
       expect(foldersNotes(prefix, provider)).to.deep.equal([]);
+    });
+  }
+});
+
+describe("the branch-folders note and text after the branch that no branch's name can hold", () => {
+  for (const prefix of [
+    "{{repo.path}}/{{pr.headRef.path}}/.preview/",
+    "{{repo.path}}/{{pr.headRef.path}}~preview/",
+    "{{repo.path}}/{{pr.headRef.path}}/a..b/",
+    "{{repo.path}}/{{pr.headRef.path}}/x:y/",
+    "{{repo.path}}/{{pr.headRef.path}}.lock/",
+    "{{repo.path}}/{{pr.headRef.path}}/.{{pr.headSha}}/",
+  ]) {
+    it(`notes nothing of ${prefix}: only a branch Git refuses could put its prefix under feature's`, () => {
+      expect(foldersNotes(prefix)).to.deep.equal([]);
+    });
+  }
+
+  for (const prefix of [
+    "{{repo.path}}/{{pr.headRef.path}}/preview/",
+    "{{repo.path}}/{{pr.headRef.path}}.preview/",
+    "{{repo.path}}/{{pr.headRef.path}}/a.lock.b/",
+  ]) {
+    it(`notes ${prefix}: a branch may continue its text`, () => {
+      expect(foldersNotes(prefix)).to.have.length(1);
     });
   }
 });
