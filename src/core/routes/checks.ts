@@ -577,10 +577,12 @@ export function targetUrlProblem(written: string): string | undefined {
   if (host === undefined) return `targetUrl ${shown()} must start with https:// (or http://)`;
   // The link is published on the commit status to everyone who can read the repository: no user name or
   // password in it, as urlProblem says for every other URL. A password with a "/" or starting with digits
-  // ("ci:1234/pw@host") ends the host early, so an @ before the query counts too when the host has a ":".
+  // ("ci:1234/pw@host") ends the host early: when the host has a ":", an @ further on followed by a dotted host
+  // counts too, and one in a path after a port (":4873/-/web/detail/@acme/web", an npm scope) does not.
   const beforeQuery = value.slice(0, value.search(/[?#]|$/));
   const at = /[@\uFF20\uFE6B]|%40/i;
-  if (at.test(host) || (host.includes(":") && at.test(beforeQuery))) {
+  const atThenHost = new RegExp(`(?:${at.source})[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+(?::\\d*)?(?:/|$)`, "i");
+  if (at.test(host) || (host.includes(":") && atThenHost.test(beforeQuery))) {
     return "targetUrl must not contain a user name or password (an @ before the host): the link is shown to everyone who can read the repository (the value is not shown)";
   }
   // A URL parser skips a "/" or "\" after "https://" (https:///x is https://x/): the host is hidden where it

@@ -342,6 +342,17 @@ describe("Function: urlProblem", () => {
     );
   });
 
+  it("targetUrlProblem takes a link with a port and an @ in its path (an npm scope), which holds no user name or password", () => {
+    for (const link of [
+      "https://registry.example.com:4873/-/web/detail/@acme/web",
+      "https://previews.example.com:8443/@acme/pr-{{pr.number}}/",
+    ]) {
+      const parsed = new URL(link.replace("{{pr.number}}", "7"));
+      expect([parsed.username, parsed.password], link).to.deep.equal(["", ""]);
+      expect(targetUrlProblem(link), link).to.equal(undefined);
+    }
+  });
+
   it("urlProblem says a host:port without http:// or https:// has no scheme, and how to write it", () => {
     expect(urlProblem("jenkins.internal:8080")).to.equal(
       '"jenkins.internal:8080" has no scheme: write https://jenkins.internal:8080, or http://jenkins.internal:8080 for a server without TLS',
