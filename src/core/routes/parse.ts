@@ -36,7 +36,15 @@ import { Locator, type PathSegment, type Position } from "./positions";
 import { typographicQuoteFindings, withoutTypographicQuotes } from "./quotes";
 import { ALIAS_GLOB_HINT, type ReferenceFinding, referenceFindings } from "./references";
 import { type SchemaFinding, schemaFindings, UNQUOTED_TEMPLATE } from "./schema";
-import { type SecretValueReading, secretKeyAt, secretValueMessage, secretValueSpans } from "./secretSpans";
+import {
+  type FlowCommaLeak,
+  flowCommaLeaks,
+  flowCommaMessage,
+  type SecretValueReading,
+  secretKeyAt,
+  secretValueMessage,
+  secretValueSpans,
+} from "./secretSpans";
 import { semanticFindings } from "./semantics";
 
 export interface ParseResult {
@@ -47,7 +55,9 @@ export interface ParseResult {
 /** Parses and validates routes.yaml. Never throws: anything wrong comes back as a positioned problem. */
 export function parseRoutes(text: string, file: string): ParseResult {
   try {
-    const result = parseUnsafe(text, file);
+    const leaks: PlacedLeak[] = [];
+    const result = parseUnsafe(text, file, leaks);
+    for (const problem of result.problems) problem.message = withoutSplitOffSecret(problem, leaks);
     // A message quotes what the file holds (a key with an ESC or a CR in it): never as a control character,
     // which would move the terminal's cursor, colour it, or break the one line a problem takes.
     for (const problem of result.problems) problem.message = withoutInvisible(problem.message);
@@ -74,7 +84,25 @@ export function positionInRoutes(text: string, path: readonly PathSegment[]): Po
   return new Locator(doc, text).value(path);
 }
 
-function parseUnsafe(text: string, file: string): ParseResult {
+/** A key a "," split off a secret's value in a flow map, with where it stands. */
+interface PlacedLeak extends FlowCommaLeak {
+  at: Position;
+}
+
+/**
+ * The problem's message, or (when it stands at a key a "," split off a secret's value, or quotes such a key,
+ * in a path or a suggestion too) one that does not quote it: the key may be the rest of a pasted secret.
+ */
+function withoutSplitOffSecret(problem: Problem, leaks: readonly PlacedLeak[]): string {
+  const leak = leaks.find(
+    (l) =>
+      (l.at.line === problem.line && l.at.col === problem.col) ||
+      l.texts.some((t) => problem.message.includes(t)),
+  );
+  return leak === undefined ? problem.message : `YAML: ${flowCommaMessage(leak.key)}`;
+}
+
+function parseUnsafe(text: string, file: string, leaks: PlacedLeak[]): ParseResult {
   // YAML breaks lines at \n only: a file saved with CR line endings (classic Mac) is one long line, and yaml's
   // problems with it are nonsense. Said once, before yaml reads it.
   if (text.includes("\r") && !text.includes("\n")) {
@@ -113,6 +141,8 @@ function parseUnsafe(text: string, file: string): ParseResult {
   // Every alias look-up below goes through one walk of the document (yaml's own walks it per look-up).
   const resolve = aliasResolver(doc);
   const locator = new Locator(doc, text, resolve);
+  for (const leak of flowCommaLeaks(doc, resolve, text))
+    leaks.push({ ...leak, at: locator.offset(leak.offset) });
 
   // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.
   const quoteStarts = unclosedQuoteStarts(doc);

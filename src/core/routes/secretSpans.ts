@@ -66,3 +66,59 @@ export function secretValueMessage(key: string, reading: SecretValueReading): st
     "holds a secret's Secrets Manager name, never the secret itself: quote a name that starts so"
   );
 }
+
+/** A key that a "," in a flow map split off a secret-holding value: its text may be part of the secret. */
+export interface FlowCommaLeak {
+  /** The secret-holding key whose value the "," ended. */
+  key: string;
+  /** The split-off key as written (and as converted, when that differs). */
+  texts: string[];
+  /** Where the split-off key starts. */
+  offset: number;
+}
+
+/**
+ * In a flow map, each key that follows a secret-holding pair (`{ secret: hunter2,Xk9 }`) with only a "," between
+ * (or a "," and spaces, when the key has no value: a line break in the pasted value), and each bare key chained
+ * on after one (`hunter2,Xk9,Yz`): YAML ends a plain value at a "," in a flow map, so
+ * what was pasted after it is read as a key, which a problem would quote.
+ */
+export function flowCommaLeaks(doc: Document, resolve: Resolve, text: string): FlowCommaLeak[] {
+  const leaks: FlowCommaLeak[] = [];
+  const end = (node: unknown) => (node as { range?: [number, number, number] } | null)?.range?.[1];
+  visit(doc, {
+    Map(_, map) {
+      if (!map.flow) return;
+      // The secret-holding key whose value runs on into the current pair, if any.
+      let running: string | undefined;
+      let previousEnd: number | undefined;
+      for (const pair of map.items) {
+        const keyRange = (pair.key as { range?: [number, number, number] } | null)?.range;
+        const keyNode = resolve(pair.key);
+        const name = isScalar(keyNode) && typeof keyNode.value === "string" ? keyNode.value : undefined;
+        const between = keyRange && previousEnd !== undefined ? text.slice(previousEnd, keyRange[0]) : "";
+        // `secret: hunter2,Xk9` (nothing after the ","), or a bare key, with no value, after it: a key of the
+        // map's own (`secret: hookgate/gh, colour: red`) is parted by a space and has a value.
+        const onlyComma = /^\s*,$/.test(between) || (/^\s*,\s*$/.test(between) && pair.value == null);
+        let holds: string | undefined;
+        if (running !== undefined && onlyComma && keyRange !== undefined) {
+          const written = text.slice(keyRange[0], keyRange[1]);
+          const converted = isScalar(keyNode) ? String(keyNode.value) : written;
+          const texts = [...new Set([written, converted])].filter((t) => t.trim() !== "");
+          leaks.push({ key: running, texts, offset: keyRange[0] });
+          // A bare key (no ":") may be followed by more of the same value: `hunter2,Xk9,Yz`.
+          holds = pair.value == null ? running : undefined;
+        }
+        if (holds === undefined && name !== undefined && SECRET_KEYS.has(name)) holds = name;
+        running = holds;
+        previousEnd = end(pair.value) ?? keyRange?.[1];
+      }
+    },
+  });
+  return leaks;
+}
+
+/** A problem that would quote a key a "," split off the value of `key`: said without the key's text. */
+export function flowCommaMessage(key: string): string {
+  return `a "," in a flow map ended the value of ${key}; quote the value (the rest is not shown: it may be a secret)`;
+}

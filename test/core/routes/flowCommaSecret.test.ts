@@ -1,0 +1,83 @@
+import { expect } from "chai";
+import { parseRoutes } from "../../../src/core/routes/parse";
+
+// A secret's value pasted where its Secrets Manager name belongs, in a flow map, holding a ",": YAML ends the
+// value at the comma and reads what follows as a key, which a problem would quote.
+const TAIL = "Xk9pQ2mZr7LwT4vB";
+const ROUTE = ["  - name: a", "    secret: hookgate/gh", "    match: { events: [push] }"];
+
+const files: Array<[string, string, string[]]> = [
+  [
+    "a route's secret",
+    "secret",
+    [
+      "routes:",
+      `  - { name: a, secret: hunter2,${TAIL}, match: { events: [push] }, action: { type: jenkins, job: b } }`,
+    ],
+  ],
+  [
+    "a route's secret split twice",
+    "secret",
+    [
+      "routes:",
+      `  - { name: a, secret: hunter2,${TAIL},Yq, match: { events: [push] }, action: { type: jenkins, job: b } }`,
+    ],
+  ],
+  [
+    "a jenkins block's credentials",
+    "credentials",
+    [
+      "routes:",
+      ...ROUTE,
+      `    action: { type: jenkins, job: b, jenkins: { url: "https://k.example.com", credentials: p4ss,${TAIL} } }`,
+    ],
+  ],
+  [
+    "providers.github.token",
+    "token",
+    ["providers: { github: { token: ghp_x,", `  ${TAIL} } }`, "routes: []"],
+  ],
+  [
+    "a route's secret after an anchor",
+    "secret",
+    [
+      "routes:",
+      `  - { name: a, secret: &s ,${TAIL}, match: { events: [push] }, action: { type: jenkins, job: b } }`,
+    ],
+  ],
+  [
+    "a token parameter",
+    "token",
+    ["routes:", ...ROUTE, `    action: { type: jenkins, job: b, parameters: { token: ,${TAIL} } }`],
+  ],
+];
+
+describe("routes.yaml: a secret's value with a comma in a flow map", () => {
+  for (const [where, key, lines] of files) {
+    it(`refuses ${where} without quoting any part of the value after the comma`, () => {
+      const text = [
+        "version: 1",
+        'jenkins: { url: "https://j.example.com", credentials: hookgate/j }',
+        ...lines,
+        "",
+      ].join("\n");
+      const { problems } = parseRoutes(text, "routes.yaml");
+      expect(problems).to.not.deep.equal([]);
+      for (const problem of problems) expect(problem.message).to.not.include(TAIL);
+      expect(problems.map((p) => p.message)).to.include(
+        `YAML: a "," in a flow map ended the value of ${key}; quote the value (the rest is not shown: it may be a secret)`,
+      );
+    });
+  }
+
+  it("still names an unknown key that follows a secret's name in a flow map after a key of its own", () => {
+    const text = [
+      "version: 1",
+      "routes:",
+      "  - { name: a, secret: hookgate/gh, colour: red, match: { events: [push] }, action: { type: jenkins, job: b } }",
+      "",
+    ].join("\n");
+    const { problems } = parseRoutes(text, "routes.yaml");
+    expect(problems.some((p) => p.message.includes("colour"))).to.equal(true);
+  });
+});
