@@ -26,10 +26,17 @@ const WHY: Record<keyof typeof AUTH_READER, string> = {
     "only a GitLab route reads it (the age a GitLab signing token's signature, webhook-signature, may have)",
 };
 
-export function documentNotes(doc: RoutesDoc): DocumentNote[] {
+/** What the converted document no longer shows of the YAML it was read from. */
+export interface DocumentFacts {
+  /** An alias names the top-level jenkins block or a value in it (`defaults: { jenkins: *j }`). */
+  jenkinsAliased?: boolean;
+}
+
+export function documentNotes(doc: RoutesDoc, facts: DocumentFacts = {}): DocumentNote[] {
   const notes: DocumentNote[] = [];
   // The top-level jenkins is the last fallback (compile.ts jenkinsTargetDocFor): behind defaults.jenkins, none.
-  if (doc.jenkins !== undefined && doc.defaults?.jenkins !== undefined) {
+  // One an alias reads is used through it, and removing it would leave the alias without its anchor.
+  if (doc.jenkins !== undefined && doc.defaults?.jenkins !== undefined && !facts.jenkinsAliased) {
     notes.push({
       path: ["jenkins"],
       message:

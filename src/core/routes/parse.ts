@@ -402,12 +402,34 @@ function parseUnsafe(text: string, file: string, leaks: PlacedLeak[]): ParseResu
   }
   const config = compileRoutes(data as RoutesDoc);
   // What the file says but nothing reads, placed at its key as a problem would be.
-  const notes = documentNotes(data as RoutesDoc)
+  // A top-level jenkins that an alias reads (`defaults: { jenkins: *j }`, `{ <<: *j }`) is used, through it.
+  const jenkinsAliased = aliasReaches(doc, resolve, resolve(locator.node(["jenkins"])));
+  const notes = documentNotes(data as RoutesDoc, { jenkinsAliased })
     .map((note) => ({ ...note, at: locator.key(note.path) }))
     .sort((a, b) => a.at.line - b.at.line || a.at.col - b.at.col)
     .map(({ at, message }) => withoutInvisible(`${file}:${at.line}:${at.col}: ${message}`));
   if (notes.length > 0) config.notes = notes;
   return { config, problems: [] };
+}
+
+/** Whether an alias anywhere in the document names `node` or a node inside it. */
+function aliasReaches(doc: Document, resolve: Resolve, node: unknown): boolean {
+  if (!isNode(node)) return false;
+  const inside = new Set<unknown>([node]);
+  visit(node, {
+    Node(_key, child) {
+      inside.add(child);
+    },
+  });
+  let reached = false;
+  visit(doc, {
+    Alias(_key, alias) {
+      if (!inside.has(resolve(alias))) return undefined;
+      reached = true;
+      return visit.BREAK;
+    },
+  });
+  return reached;
 }
 
 /** A no-break space (pasted from a web page or chat) looks like a space, but YAML reads it as text. */
