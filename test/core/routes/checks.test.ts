@@ -332,6 +332,10 @@ describe("Function: urlProblem", () => {
       `https://${token}@logs.example.com/`,
       `https://ci:1234/${token}@logs.example.com/`,
       `https://ci%40${token}.logs.example.com/`,
+      // A password holding a "/" before a host without a dot, or an IPv6 one.
+      `https://ci:1234/${token}@jenkins:8080/job/api/`,
+      `https://deploy:s3cret/${token}@localhost/job/api/`,
+      `https://ci:1234/${token}@[fd00::5]:8080/job/api/`,
     ]) {
       const message = targetUrlProblem(link) ?? "";
       expect(message, link).to.include("must not contain a user name or password");
@@ -346,6 +350,8 @@ describe("Function: urlProblem", () => {
     for (const link of [
       "https://registry.example.com:4873/-/web/detail/@acme/web",
       "https://previews.example.com:8443/@acme/pr-{{pr.number}}/",
+      "https://jenkins.example.com:8443/user/alice@example.com/my-views/view/all/",
+      "https://[fd00::5]/user/alice@example.com/",
     ]) {
       const parsed = new URL(link.replace("{{pr.number}}", "7"));
       expect([parsed.username, parsed.password], link).to.deep.equal(["", ""]);
