@@ -933,59 +933,105 @@ export function branchFoldersPrefixProblem(template: string, provider?: Provider
 }
 
 /**
- * A host's payload leaves one pull request of a repository has and no other: its number, its ids, its URL.
- * With no provider known, any host's.
+ * A host's payload leaves holding a pull request's number or id, digits only: like {{pr.number}}, they run
+ * into a branch they touch. With no provider known, any host's.
  */
 const PULL_REQUEST_NUMBER_LEAVES: Readonly<Record<Provider, readonly string[]>> = {
-  github: ["number", ...["number", "id", "html_url", "url", "node_id"].map((leaf) => `pull_request.${leaf}`)],
-  gitea: ["number", ...["number", "id", "html_url", "url"].map((leaf) => `pull_request.${leaf}`)],
-  gitlab: ["iid", "id", "url"].map((leaf) => `object_attributes.${leaf}`),
-  bitbucket: ["pullrequest.id", "pullrequest.links.html.href"],
-  "bitbucket-server": ["pullRequest.id", "pullRequest.links.self.0.href"],
+  github: ["number", "pull_request.number", "pull_request.id"],
+  gitea: ["number", "pull_request.number", "pull_request.id"],
+  gitlab: ["object_attributes.iid", "object_attributes.id"],
+  bitbucket: ["pullrequest.id"],
+  "bitbucket-server": ["pullRequest.id"],
 };
+
+/** A host's payload leaves one pull request has and no other that are not digits alone: its URL, node id. */
+const PULL_REQUEST_TEXT_LEAVES: Readonly<Record<Provider, readonly string[]>> = {
+  github: ["html_url", "url", "node_id"].map((leaf) => `pull_request.${leaf}`),
+  gitea: ["html_url", "url"].map((leaf) => `pull_request.${leaf}`),
+  gitlab: ["object_attributes.url"],
+  bitbucket: ["pullrequest.links.html.href"],
+  "bitbucket-server": ["pullRequest.links.self.0.href"],
+};
+
+/**
+ * A host's payload leaves ending with a branch's name, the head's and the base's (as PAYLOAD_LEAVES names the
+ * head's; head.label is "owner:branch", fromRef.id "refs/heads/branch"): they run into a number as
+ * {{pr.headRef}} and {{pr.baseRef}} do.
+ */
+const PAYLOAD_BRANCH_LEAVES: Readonly<
+  Record<Provider, { head: readonly string[]; base: readonly string[] }>
+> = {
+  github: {
+    head: ["pull_request.head.ref", "pull_request.head.label"],
+    base: ["pull_request.base.ref", "pull_request.base.label"],
+  },
+  gitea: {
+    head: ["pull_request.head.ref", "pull_request.head.label"],
+    base: ["pull_request.base.ref", "pull_request.base.label"],
+  },
+  gitlab: { head: ["object_attributes.source_branch"], base: ["object_attributes.target_branch"] },
+  bitbucket: { head: ["pullrequest.source.branch.name"], base: ["pullrequest.destination.branch.name"] },
+  "bitbucket-server": {
+    head: ["pullRequest.fromRef.displayId", "pullRequest.fromRef.id"],
+    base: ["pullRequest.toRef.displayId", "pullRequest.toRef.id"],
+  },
+};
+
+/** `pattern` as the whole of a text. */
+const whole = (pattern: RegExp) => new RegExp(`^(?:${pattern.source})$`);
 
 /** A branch, the head or the base, in any of its forms, as a whole field. */
 const ANY_BRANCH_FIELD = /^\{\{\s*(?:branch|pr\.headRef|pr\.baseRef)(?:\.[a-z]+)?\s*\}\}$/;
 
+/** The pull request's number as a field. */
+const NUMBER_FIELD = /\{\{\s*pr\.number\s*\}\}/;
+
 /**
- * A delete-s3-prefix prefix whose {{pr.number}} touches a branch field with no text, or digits only, between
- * them, and names the pull request by nothing else that is its own (another {{pr.number}} apart from any
- * branch, a payload number, id or URL): the branch's own digits then run into the number, so x1's #2 and x's
- * #12 are both x12 ({{pr.number}}{{pr.headRef}}: 2fa's #1 and fa's #12 are both 12fa), and closing one deletes
- * the other's objects. Any non-digit between them ends the number where the branch ends ("-": x1-2, x-12).
- * A template with problems is reported as such.
+ * A delete-s3-prefix prefix whose {{pr.number}} (or a payload number or id of the host's) touches a branch
+ * field (or a payload head or base branch of the host's) with no text, or digits only, between them, and names
+ * the pull request by nothing else that is its own (another number apart from any branch, a payload URL): the
+ * branch's own digits then run into the number, so x1's #2 and x's #12 are both x12 ({{pr.number}}{{pr.headRef}}:
+ * 2fa's #1 and fa's #12 are both 12fa), and closing one deletes the other's objects. Any non-digit between them
+ * ends the number where the branch ends ("-": x1-2, x-12). A template with problems is reported as such.
  */
 export function numberIntoBranchPrefixProblem(template: string, provider?: Provider): string | undefined {
   if (safeTemplateProblems(template).length > 0) return undefined;
   const hosts = provider === undefined ? PROVIDERS : [provider];
-  if (payloadPattern(hosts.flatMap((host) => PULL_REQUEST_NUMBER_LEAVES[host])).test(template))
+  if (payloadPattern(hosts.flatMap((host) => PULL_REQUEST_TEXT_LEAVES[host])).test(template))
     return undefined;
-  let touching: { field: string; digits: string; numberFirst: boolean } | undefined;
-  for (const found of template.matchAll(/\{\{\s*pr\.number\s*\}\}/g)) {
+  const payloadNumber = payloadPattern(hosts.flatMap((host) => PULL_REQUEST_NUMBER_LEAVES[host]));
+  const payloadHead = whole(payloadPattern(hosts.flatMap((host) => PAYLOAD_BRANCH_LEAVES[host].head)));
+  const payloadBase = whole(payloadPattern(hosts.flatMap((host) => PAYLOAD_BRANCH_LEAVES[host].base)));
+  const isBranch = (field: string) =>
+    ANY_BRANCH_FIELD.test(field) || payloadHead.test(field) || payloadBase.test(field);
+  const numbers = new RegExp(`${NUMBER_FIELD.source}|${payloadNumber.source}`, "g");
+  let touching: { number: string; field: string; digits: string; numberFirst: boolean } | undefined;
+  for (const found of template.matchAll(numbers)) {
     const [, leftField = "", leftDigits = ""] =
       /(\{\{[^{}]*\}\})(\d*)$/.exec(template.slice(0, found.index)) ?? [];
     const [, rightDigits = "", rightField = ""] =
       /^(\d*)(\{\{[^{}]*\}\})/.exec(template.slice(found.index + found[0].length)) ?? [];
-    const here = ANY_BRANCH_FIELD.test(leftField)
-      ? { field: leftField, digits: leftDigits, numberFirst: false }
-      : ANY_BRANCH_FIELD.test(rightField)
-        ? { field: rightField, digits: rightDigits, numberFirst: true }
+    const number = found[0];
+    const here = isBranch(leftField)
+      ? { number, field: leftField, digits: leftDigits, numberFirst: false }
+      : isBranch(rightField)
+        ? { number, field: rightField, digits: rightDigits, numberFirst: true }
         : undefined;
     // This number is kept apart from every branch: it alone tells the pull requests apart.
     if (here === undefined) return undefined;
     touching ??= here;
   }
   if (touching === undefined) return undefined;
-  const { field, digits: d, numberFirst } = touching;
-  const head = /headRef/.test(field);
+  const { number, field, digits: d, numberFirst } = touching;
+  const head = /headRef/.test(field) || payloadHead.test(field);
   const of = (n: string, branch: string) => `#${n} ${head ? "from" : "into"} ${branch}`;
   // Two pull requests rendering one text with these digits between: the number takes the branch's digits.
   const [one, other, text] = numberFirst
     ? [of("1", `2${d}fa`), of(`1${d}2`, "fa"), `1${d}2${d}fa`]
     : [of(`1${d}2`, "x"), of("2", `x${d}1`), `x${d}1${d}2`];
-  // No text of the file's but the field: within the 300 characters every message keeps.
+  // No text of the file's but the fields: within the 300 characters every message keeps.
   return (
-    `{{pr.number}} runs into ${field.replace(/\s+/g, "")} with ${d === "" ? "nothing" : "only digits"} ` +
+    `${number.replace(/\s+/g, "")} runs into ${field.replace(/\s+/g, "")} with ${d === "" ? "nothing" : "only digits"} ` +
     `between: ${one} and ${other} are both ${text}, so closing one deletes the other's objects; put a "-" or ` +
     '"/" between them'
   );
