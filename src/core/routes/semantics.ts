@@ -1025,15 +1025,17 @@ export function numberIntoBranchPrefixProblem(template: string, provider?: Provi
   const { number, field, digits: d, numberFirst } = touching;
   const head = /headRef/.test(field) || payloadHead.test(field);
   const of = (n: string, branch: string) => `#${n} ${head ? "from" : "into"} ${branch}`;
-  // Two pull requests rendering one text with these digits between: the number takes the branch's digits.
+  // The digits between, however many, are D in the example: written out six times they could take the
+  // message past the 300 characters every message keeps (20241231 did).
+  const D = d === "" ? "" : "D";
+  // Two pull requests rendering one text with D between: the number takes the branch's digits.
   const [one, other, text] = numberFirst
-    ? [of("1", `2${d}fa`), of(`1${d}2`, "fa"), `1${d}2${d}fa`]
-    : [of(`1${d}2`, "x"), of("2", `x${d}1`), `x${d}1${d}2`];
-  // No text of the file's but the fields: within the 300 characters every message keeps.
+    ? [of("1", `2${D}fa`), of(`1${D}2`, "fa"), `1${D}2${D}fa`]
+    : [of(`1${D}2`, "x"), of("2", `x${D}1`), `x${D}1${D}2`];
+  // No text of the file's but the fields, the longest payload ones included: within the 300 characters.
   return (
-    `${number.replace(/\s+/g, "")} runs into ${field.replace(/\s+/g, "")} with ${d === "" ? "nothing" : "only digits"} ` +
-    `between: ${one} and ${other} are both ${text}, so closing one deletes the other's objects; put a "-" or ` +
-    '"/" between them'
+    `${number.replace(/\s+/g, "")} runs into ${field.replace(/\s+/g, "")} with ${d === "" ? "nothing" : "digits D"} ` +
+    `between: ${one} and ${other} are both ${text}; closing one deletes both; put "-" between`
   );
 }
 

@@ -62,22 +62,22 @@ describe("a delete-s3-prefix prefix whose {{pr.number}} touches a branch field",
     const prefix = "{{repo.path}}/{{branch}}{{pr.number}}/";
     expect(rendered(prefix, 2, "a", "x1")).to.equal(rendered(prefix, 12, "b", "x"));
     expect(messages(prefix)).to.deep.equal([
-      `${AT}{{pr.number}} runs into {{branch}} with nothing between: #12 into x and #2 into x1 are both x12, so ` +
-        `closing one deletes the other's objects; put a "-" or "/" between them`,
+      `${AT}{{pr.number}} runs into {{branch}} with nothing between: #12 into x and #2 into x1 are both x12; ` +
+        `closing one deletes both; put "-" between`,
     ]);
   });
 
   it("says which two pull requests the number before the branch renders alike", () => {
     expect(messages("{{repo.path}}/pr{{ pr.number }}{{ pr.headRef.underscored }}/")).to.deep.equal([
       `${AT}{{pr.number}} runs into {{pr.headRef.underscored}} with nothing between: #1 from 2fa and #12 from fa ` +
-        `are both 12fa, so closing one deletes the other's objects; put a "-" or "/" between them`,
+        `are both 12fa; closing one deletes both; put "-" between`,
     ]);
   });
 
-  it("gives, for digits between, two pull requests that render alike", () => {
+  it("gives, for digits between, two pull requests that render alike, the digits written D", () => {
     const prefix = "{{repo.path}}/{{pr.headRef}}0{{pr.number}}/";
     const [message] = messages(prefix);
-    expect(message).to.include("with only digits between: #102 from x and #2 from x01 are both x0102");
+    expect(message).to.include("with digits D between: #1D2 from x and #2 from xD1 are both xD1D2");
     expect(rendered(prefix, 102, "x")).to.equal(rendered(prefix, 2, "x01"));
   });
 

@@ -86,7 +86,7 @@ describe("a delete-s3-prefix prefix whose number runs into the host's payload br
     expect(messages(prefix, "gitlab")).to.deep.equal([
       'route "cleanup" action.steps[0].delete-s3-prefix.prefix: {{payload.object_attributes.iid}} runs into ' +
         "{{payload.object_attributes.target_branch}} with nothing between: #1 into 2fa and #12 into fa are both " +
-        `12fa, so closing one deletes the other's objects; put a "-" or "/" between them`,
+        `12fa; closing one deletes both; put "-" between`,
     ]);
   });
 

@@ -2637,7 +2637,7 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       ? [
           `route "cleanup" action.steps[0].delete-s3-prefix.prefix: {{pr.number}} runs into {{pr.headRef}} with ` +
             "nothing between: #12 from x and #2 from x1 are " +
-            `both x12, so closing one deletes the other's objects; put a "-" or "/" between them`,
+            `both x12; closing one deletes both; put "-" between`,
         ]
       : [];
   for (const [repos, prefix, provider, message] of refused) {

@@ -161,6 +161,41 @@ describe("Function: parseRoutes, user text in messages is escaped and clipped", 
     }
   });
 
+  it("parseRoutes keeps the message of a prefix whose number runs into a branch under 300 characters, however many digits are between, with the longest number and branch fields after a 40-character escaped route name (review h502)", () => {
+    const fields: Array<[string, string, string]> = [
+      ["gitlab", "{{payload.object_attributes.iid}}", "{{payload.object_attributes.source_branch}}"],
+      ["gitlab", "{{payload.object_attributes.iid}}", "{{payload.object_attributes.target_branch}}"],
+      ["github", "{{payload.pull_request.number}}", "{{payload.pull_request.head.label}}"],
+      ["bitbucket-server", "{{payload.pullRequest.id}}", "{{payload.pullRequest.fromRef.displayId}}"],
+      ["github", "{{   pr.number   }}", "{{   pr.headRef.underscored   }}"],
+    ];
+    for (const [provider, number, branch] of fields) {
+      for (const digits of ["", "20241231", "9".repeat(200)]) {
+        for (const prefix of [
+          `p/{{repo.path}}/${branch}${digits}${number}/`,
+          `p/{{repo.path}}/${number}${digits}${branch}/`,
+        ]) {
+          const text = stringify({
+            version: 1,
+            defaults: { secret: "hooks/s", provider },
+            providers: { [provider]: { token: "t/gh" } },
+            routes: [
+              {
+                name: "\u001b".repeat(10),
+                match: { events: ["pull_request"], actions: ["closed"] },
+                action: { type: "pr-cleanup", steps: [{ "delete-s3-prefix": { bucket: "b-b", prefix } }] },
+              },
+            ],
+          });
+          const found = messages(text).filter((m) => m.includes(" runs into "));
+          expect(found, prefix).to.have.length(1);
+          expect(found[0], prefix).to.match(/are both/);
+          expect(found[0]?.length, found[0]).to.be.at.most(MAX_MESSAGE);
+        }
+      }
+    }
+  });
+
   it("parseRoutes keeps a duplicate long route name's message short", () => {
     const name = `x${"\u001b".repeat(500)}`;
     const text = stringify({
