@@ -4,41 +4,18 @@
 import { expect } from "chai";
 import { routeNotes } from "../../../src/core/routes/notes";
 import { parseRoutes } from "../../../src/core/routes/parse";
-import { renderTemplate } from "../../../src/core/templates";
-import type { WebhookEvent } from "../../../src/core/types";
-
-function file(prefix: string, provider = "github"): string {
-  return [
-    "version: 1",
-    `defaults: { secret: hooks/s, provider: ${provider} }`,
-    `providers: { ${provider}: { token: t/gh } }`,
-    "routes:",
-    "  - name: cleanup",
-    "    match: { repos: [acme/api], events: [pull_request], actions: [closed] }",
-    `    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }] }`,
-  ].join("\n");
-}
+import { cleanupRoutesFile, renderedCleanupPrefix } from "../../support/cleanupPrefix";
 
 /** The notes of the branch's folders on the prefix, on a route of `provider`. */
 function foldersNotes(prefix: string, provider = "github"): string[] {
-  const parsed = parseRoutes(file(prefix, provider), "routes.yaml");
+  const parsed = parseRoutes(cleanupRoutesFile(prefix, provider), "routes.yaml");
   expect(parsed.problems, prefix).to.deep.equal([]);
   return routeNotes(parsed.config?.routes ?? []).filter((n) => n.includes('"/" as folders'));
 }
 
 function rendered(prefix: string, number: number, headRef: string): string {
-  const event = {
-    provider: "github",
-    deliveryId: "d-1",
-    event: "pull_request",
-    action: "closed",
-    repo: { owner: "acme", name: "api", fullName: "acme/api", defaultBranch: "main" },
-    deleted: false,
-    changedFiles: [],
-    payload: { repository: { full_name: "acme/api" }, sender: { login: "bob" } },
-    pr: { number, merged: true, state: "closed", headRef, baseRef: "main", headSha: "0".repeat(40) },
-  } as unknown as WebhookEvent;
-  return renderTemplate(prefix, event, "s3-key");
+  const payload = { repository: { full_name: "acme/api" }, sender: { login: "bob" } };
+  return renderedCleanupPrefix(prefix, { number, headRef, payload });
 }
 
 describe("the branch-folders note and a payload field before the branch", () => {

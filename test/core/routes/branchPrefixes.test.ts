@@ -5,41 +5,17 @@
 import { expect } from "chai";
 import { routeNotes } from "../../../src/core/routes/notes";
 import { parseRoutes } from "../../../src/core/routes/parse";
-import { renderTemplate } from "../../../src/core/templates";
-import type { WebhookEvent } from "../../../src/core/types";
+import { cleanupPrefixProblems, cleanupRoutesFile, renderedCleanupPrefix } from "../../support/cleanupPrefix";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 
-function file(prefix: string, provider = "github", repos = "[acme/api]"): string {
-  return [
-    "version: 1",
-    `defaults: { secret: hooks/s, provider: ${provider} }`,
-    `providers: { ${provider}: { token: t/gh } }`,
-    "routes:",
-    "  - name: cleanup",
-    `    match: { repos: ${repos}, events: [pull_request], actions: [closed] }`,
-    `    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }] }`,
-  ].join("\n");
-}
-
 function messages(prefix: string, provider = "github", repos = "[acme/api]"): string[] {
-  return parseRoutes(file(prefix, provider, repos), "routes.yaml").problems.map((p) => p.message);
+  return cleanupPrefixProblems(prefix, provider, repos);
 }
 
 /** The prefix a pull request of acme/api closed from `headRef` deletes under. */
 function rendered(prefix: string, number: number, headRef: string): string {
-  const event = {
-    provider: "github",
-    deliveryId: "d-1",
-    event: "pull_request",
-    action: "closed",
-    repo: { owner: "acme", name: "api", fullName: "acme/api", defaultBranch: "main" },
-    deleted: false,
-    changedFiles: [],
-    payload: {},
-    pr: { number, merged: true, state: "closed", headRef, baseRef: "main", headSha: SHA },
-  } as WebhookEvent;
-  return renderTemplate(prefix, event, "s3-key");
+  return renderedCleanupPrefix(prefix, { number, headRef, headSha: SHA });
 }
 
 /** Whether deleting under one of the two prefixes deletes objects under the other. */
@@ -80,7 +56,7 @@ describe("a delete-s3-prefix prefix naming the pull request by {{pr.headRef.unde
     ],
   ]) {
     it(`refuses ${prefix}, saying the two branches it renders alike and to put the number before the branch`, () => {
-      const { config, problems } = parseRoutes(file(prefix as string), "routes.yaml");
+      const { config, problems } = parseRoutes(cleanupRoutesFile(prefix as string), "routes.yaml");
       expect(config).to.equal(undefined);
       expect(problems.map((p) => p.message)).to.deep.equal([message]);
     });
@@ -132,13 +108,13 @@ describe("a delete-s3-prefix prefix ending with the head branch's folders, {{pr.
     ["p/{{payload.object_attributes.iid}}/{{pr.headRef.path}}/", "p/pr-{{pr.number}}/{{pr.headRef.path}}/"],
   ]) {
     it(`refuses ${prefix}, saying whose objects closing the pull request from feature deletes, and to put the number before the branch`, () => {
-      const { config, problems } = parseRoutes(file(prefix as string), "routes.yaml");
+      const { config, problems } = parseRoutes(cleanupRoutesFile(prefix as string), "routes.yaml");
       expect(config).to.equal(undefined);
       expect(problems.map((p) => p.message)).to.deep.equal([message]);
     });
 
     it(`takes ${fix}, the number before the branch, which keeps feature's and feature/login's pull requests apart, and notes nothing of its folders`, () => {
-      const parsed = parseRoutes(file(fix as string), "routes.yaml");
+      const parsed = parseRoutes(cleanupRoutesFile(fix as string), "routes.yaml");
       expect(parsed.problems).to.deep.equal([]);
       expect(
         routeNotes(parsed.config?.routes ?? []).filter((n) => n.includes('"/" as folders')),
@@ -173,7 +149,7 @@ describe("a delete-s3-prefix prefix ending with the head branch's folders, {{pr.
   ];
   for (const [prefix, example] of noted) {
     it(`takes ${prefix} and notes the branch its prefix holds another's under`, () => {
-      const parsed = parseRoutes(file(prefix), "routes.yaml");
+      const parsed = parseRoutes(cleanupRoutesFile(prefix), "routes.yaml");
       expect(parsed.problems).to.deep.equal([]);
       expect(
         routeNotes(parsed.config?.routes ?? []).filter((n) => n.includes('"/" as folders')),
@@ -208,7 +184,7 @@ describe("a delete-s3-prefix prefix ending with the head branch's folders, {{pr.
     "{{repo.path}}/{{pr.headSha}}/{{pr.headRef.path}}/",
   ]) {
     it(`takes ${prefix} and notes nothing of its folders`, () => {
-      const parsed = parseRoutes(file(prefix), "routes.yaml");
+      const parsed = parseRoutes(cleanupRoutesFile(prefix), "routes.yaml");
       expect(parsed.problems).to.deep.equal([]);
       expect(
         routeNotes(parsed.config?.routes ?? []).filter((n) => n.includes('"/" as folders')),

@@ -3,41 +3,15 @@
 // deletes the other's objects (review h494). Refused unless the number, or a payload number, id or URL, also
 // stands apart from every branch.
 import { expect } from "chai";
-import { parseRoutes } from "../../../src/core/routes/parse";
-import { renderTemplate } from "../../../src/core/templates";
-import type { WebhookEvent } from "../../../src/core/types";
-
-function file(prefix: string, provider = "github"): string {
-  return [
-    "version: 1",
-    `defaults: { secret: hooks/s, provider: ${provider} }`,
-    `providers: { ${provider}: { token: t/gh } }`,
-    "routes:",
-    "  - name: cleanup",
-    "    match: { repos: [acme/api], events: [pull_request], actions: [closed] }",
-    `    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }] }`,
-  ].join("\n");
-}
+import { cleanupPrefixProblems, renderedCleanupPrefix } from "../../support/cleanupPrefix";
 
 function messages(prefix: string, provider = "github"): string[] {
-  return parseRoutes(file(prefix, provider), "routes.yaml").problems.map((p) => p.message);
+  return cleanupPrefixProblems(prefix, provider);
 }
 
 /** The prefix acme/api's pull request `number` from `headRef` into `baseRef` deletes under. */
 function rendered(prefix: string, number: number, headRef: string, baseRef = "main"): string {
-  const event = {
-    provider: "github",
-    deliveryId: "d-1",
-    event: "pull_request",
-    action: "closed",
-    repo: { owner: "acme", name: "api", fullName: "acme/api", defaultBranch: "main" },
-    branch: baseRef,
-    deleted: false,
-    changedFiles: [],
-    payload: {},
-    pr: { number, merged: true, state: "closed", headRef, baseRef, headSha: "0".repeat(40) },
-  } as unknown as WebhookEvent;
-  return renderTemplate(prefix, event, "s3-key");
+  return renderedCleanupPrefix(prefix, { number, headRef, baseRef });
 }
 
 const AT = 'route "cleanup" action.steps[0].delete-s3-prefix.prefix: ';

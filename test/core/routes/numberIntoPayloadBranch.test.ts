@@ -2,24 +2,10 @@
 // number or id runs into a branch: the branch's digits run into the number as with {{pr.headRef}}{{pr.number}},
 // so two pull requests render one prefix and closing one deletes the other's objects (review h502).
 import { expect } from "chai";
-import { parseRoutes } from "../../../src/core/routes/parse";
-import { renderTemplate } from "../../../src/core/templates";
-import type { WebhookEvent } from "../../../src/core/types";
-
-function file(prefix: string, provider: string): string {
-  return [
-    "version: 1",
-    `defaults: { secret: hooks/s, provider: ${provider} }`,
-    `providers: { ${provider}: { token: t/gh } }`,
-    "routes:",
-    "  - name: cleanup",
-    "    match: { repos: [acme/api], events: [pull_request], actions: [closed] }",
-    `    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }] }`,
-  ].join("\n");
-}
+import { cleanupPrefixProblems, renderedCleanupPrefix } from "../../support/cleanupPrefix";
 
 function messages(prefix: string, provider: string): string[] {
-  return parseRoutes(file(prefix, provider), "routes.yaml").problems.map((p) => p.message);
+  return cleanupPrefixProblems(prefix, provider);
 }
 
 /** The payload the host sends for pull request `number` from `headRef` into main. */
@@ -43,19 +29,12 @@ function payload(provider: string, number: number, headRef: string): unknown {
 }
 
 function rendered(prefix: string, provider: string, number: number, headRef: string): string {
-  const event = {
+  return renderedCleanupPrefix(prefix, {
+    number,
+    headRef,
     provider,
-    deliveryId: "d-1",
-    event: "pull_request",
-    action: "closed",
-    repo: { owner: "acme", name: "api", fullName: "acme/api", defaultBranch: "main" },
-    branch: "main",
-    deleted: false,
-    changedFiles: [],
     payload: payload(provider, number, headRef),
-    pr: { number, merged: true, state: "closed", headRef, baseRef: "main", headSha: "0".repeat(40) },
-  } as unknown as WebhookEvent;
-  return renderTemplate(prefix, event, "s3-key");
+  });
 }
 
 describe("a delete-s3-prefix prefix whose number runs into the host's payload branch, or a payload number into a branch", () => {
