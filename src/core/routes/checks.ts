@@ -577,19 +577,20 @@ export function targetUrlProblem(written: string): string | undefined {
   if (host === undefined) return `targetUrl ${shown()} must start with https:// (or http://)`;
   // The link is published on the commit status to everyone who can read the repository: no user name or
   // password in it, as urlProblem says for every other URL. A password with a "/" ends the host early: after
-  // "user:pass" (no port) an @ anywhere before the query counts; after "user:1234", digits that read as a port,
+  // "user:pass" (no port) an @ anywhere after it counts; after "user:1234", digits that read as a port,
   // an @ in the first folder after text (ci:1234/pw@jenkins:8080), not one further on (:8443/user/a@b.com/, an
   // e-mail in a Jenkins user's path) nor one starting it (:4873/@acme/web, an npm scope).
-  const beforeQuery = value.slice(0, value.search(/[?#]|$/));
   const at = /[@\uFF20\uFE6B]|%40/i;
-  const afterHost = beforeQuery.slice(beforeQuery.indexOf("//") + 2 + host.length);
+  // Everything after the host: a password may hold a "?" or "#" too (ci:pw?x@jenkins), no link then.
+  const afterHost = value.slice(value.indexOf("//") + 2 + host.length);
   // An IPv6 host's own ":" are in its brackets.
   const hostPort = host.replace(/^\[[^\]]*\]/, "");
   const port = /:(\d*)$/.exec(hostPort);
   const passwordCut = hostPort.includes(":") && port === null && at.test(afterHost);
-  const firstFolder = /^\/([^/]*)/.exec(afterHost)?.[1] ?? "";
+  // A URL parser reads "\" as "/" in an http(s) link; a password's special characters come percent-encoded.
+  const firstFolder = /^[/\\]([^/\\?#]*)/.exec(afterHost)?.[1] ?? "";
   const portThenPassword =
-    port !== null && new RegExp(`^[^@\\uFF20\\uFE6B%]+(?:${at.source})`, "i").test(firstFolder);
+    port !== null && new RegExp(`^(?:(?!${at.source}).)+(?:${at.source})`, "i").test(firstFolder);
   if (at.test(host) || passwordCut || portThenPassword) {
     return "targetUrl must not contain a user name or password (an @ before the host): the link is shown to everyone who can read the repository (the value is not shown)";
   }

@@ -336,6 +336,11 @@ describe("Function: urlProblem", () => {
       `https://ci:1234/${token}@jenkins:8080/job/api/`,
       `https://deploy:s3cret/${token}@localhost/job/api/`,
       `https://ci:1234/${token}@[fd00::5]:8080/job/api/`,
+      // "\\" read as "/", a percent-encoded password, a "?" or "#" in one.
+      `https://ci:1234\\${token}@jenkins:8080/`,
+      `https://ci:1234/p%21${token}@jenkins:8080/`,
+      `https://ci:${token}?x@jenkins/`,
+      `https://ci:${token}#x@jenkins/`,
     ]) {
       const message = targetUrlProblem(link) ?? "";
       expect(message, link).to.include("must not contain a user name or password");
