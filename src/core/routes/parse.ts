@@ -38,6 +38,7 @@ import { ALIAS_GLOB_HINT, type ReferenceFinding, referenceFindings } from "./ref
 import { type SchemaFinding, schemaFindings, UNQUOTED_TEMPLATE } from "./schema";
 import {
   type FlowCommaLeak,
+  flowCommaLeakAt,
   flowCommaLeaks,
   flowCommaMessage,
   type SecretValueReading,
@@ -163,20 +164,25 @@ function parseUnsafe(text: string, file: string, leaks: PlacedLeak[]): ParseResu
     const at = locator.offset(quoteStart ?? opening ?? error.pos[0]);
     // In a secret's value, yaml's message and ours would quote what may be the secret pasted there.
     const secretKey = quoteStart === undefined ? secretKeyAt(secrets, text, error.pos[0]) : undefined;
+    // A tag or an alias a "," split off a secret's value (`secret: hunter2,!Xk9`): its message would quote it.
+    const leak =
+      isTagError(error) || error.code === "BAD_ALIAS" ? flowCommaLeakAt(leaks, error.pos[0]) : undefined;
     const message =
-      secretKey !== undefined
-        ? secretValueMessage(secretKey, yamlReading(error))
-        : quoteStart !== undefined
-          ? `${firstLine(error.message)}: the text quoted here is never closed`
-          : error.code === "DUPLICATE_KEY"
-            ? DUPLICATE_KEY
-            : error.code === "MULTIPLE_DOCS"
-              ? "more than one YAML document (a --- line after the first); keep routes.yaml one document"
-              : error.code === "BAD_ALIAS"
-                ? `${firstLine(error.message)}; ${ALIAS_GLOB_HINT}`
-                : isTagError(error)
-                  ? tagMessage(error, text, exclusions)
-                  : firstLine(error.message);
+      leak !== undefined
+        ? flowCommaMessage(leak.key)
+        : secretKey !== undefined
+          ? secretValueMessage(secretKey, yamlReading(error))
+          : quoteStart !== undefined
+            ? `${firstLine(error.message)}: the text quoted here is never closed`
+            : error.code === "DUPLICATE_KEY"
+              ? DUPLICATE_KEY
+              : error.code === "MULTIPLE_DOCS"
+                ? "more than one YAML document (a --- line after the first); keep routes.yaml one document"
+                : error.code === "BAD_ALIAS"
+                  ? `${firstLine(error.message)}; ${ALIAS_GLOB_HINT}`
+                  : isTagError(error)
+                    ? tagMessage(error, text, exclusions)
+                    : firstLine(error.message);
     const key = `${at.line}:${at.col}:${message}`;
     if (said.has(key)) continue;
     const syntax = error.code !== "DUPLICATE_KEY" && doc.errors.includes(error);
@@ -268,10 +274,13 @@ function parseUnsafe(text: string, file: string, leaks: PlacedLeak[]): ParseResu
   const references = referenceFindings(doc);
   for (const finding of references) {
     const secretKey = secretKeyAt(secrets, text, finding.offset);
+    const leak = flowCommaLeakAt(leaks, finding.offset);
     const message =
-      secretKey !== undefined
-        ? `YAML: ${secretValueMessage(secretKey, finding.message.includes("alias") ? "alias" : "other")}`
-        : finding.message;
+      leak !== undefined
+        ? `YAML: ${flowCommaMessage(leak.key)}`
+        : secretKey !== undefined
+          ? `YAML: ${secretValueMessage(secretKey, finding.message.includes("alias") ? "alias" : "other")}`
+          : finding.message;
     problems.push({ file, ...locator.offset(finding.offset), message });
   }
   // An alias without an anchor is most often an unquoted glob (`- *.md`): read as the text it was meant to be,

@@ -75,6 +75,8 @@ export interface FlowCommaLeak {
   texts: string[];
   /** Where the split-off key starts. */
   offset: number;
+  /** From the "," to the key's end: a tag or an anchor written in front of the key (`hunter2,!Xk9`) included. */
+  region: [number, number];
 }
 
 /**
@@ -98,14 +100,24 @@ export function flowCommaLeaks(doc: Document, resolve: Resolve, text: string): F
         const name = isScalar(keyNode) && typeof keyNode.value === "string" ? keyNode.value : undefined;
         const between = keyRange && previousEnd !== undefined ? text.slice(previousEnd, keyRange[0]) : "";
         // `secret: hunter2,Xk9` (nothing after the ","), or a bare key, with no value, after it: a key of the
-        // map's own (`secret: hookgate/gh, colour: red`) is parted by a space and has a value.
-        const onlyComma = /^\s*,$/.test(between) || (/^\s*,\s*$/.test(between) && pair.value == null);
+        // map's own (`secret: hookgate/gh, colour: red`) is parted by a space and has a value. A "!", "&" or
+        // "? " after the "," is still the pasted value, which YAML reads as a tag, an anchor or a key's mark.
+        const onlyComma =
+          /^\s*,(?:[!&][^\s,{}[\]]*\s*|\?\s+)*$/.test(between) ||
+          (/^\s*,\s*(?:[!&][^\s,{}[\]]*\s*|\?\s+)*$/.test(between) && pair.value == null);
         let holds: string | undefined;
         if (running !== undefined && onlyComma && keyRange !== undefined) {
           const written = text.slice(keyRange[0], keyRange[1]);
           const converted = isScalar(keyNode) ? String(keyNode.value) : written;
-          const texts = [...new Set([written, converted])].filter((t) => t.trim() !== "");
-          leaks.push({ key: running, texts, offset: keyRange[0] });
+          // A tag's or an anchor's own problem quotes it (`the tag !Xk9 is not read`).
+          const marks = between.match(/[!&][^\s,{}[\]]*/g) ?? [];
+          const texts = [...new Set([written, converted, ...marks])].filter((t) => t.trim() !== "");
+          leaks.push({
+            key: running,
+            texts,
+            offset: keyRange[0],
+            region: [previousEnd ?? keyRange[0], keyRange[1]],
+          });
           // A bare key (no ":") may be followed by more of the same value: `hunter2,Xk9,Yz`.
           holds = pair.value == null ? running : undefined;
         }
@@ -116,6 +128,11 @@ export function flowCommaLeaks(doc: Document, resolve: Resolve, text: string): F
     },
   });
   return leaks;
+}
+
+/** The leak whose region (from its "," to its key's end) holds `offset`, if any. */
+export function flowCommaLeakAt<T extends FlowCommaLeak>(leaks: readonly T[], offset: number): T | undefined {
+  return leaks.find((leak) => offset > leak.region[0] && offset <= leak.region[1]);
 }
 
 /** A problem that would quote a key a "," split off the value of `key`: said without the key's text. */

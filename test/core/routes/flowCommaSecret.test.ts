@@ -50,6 +50,23 @@ const files: Array<[string, string, string[]]> = [
     "token",
     ["routes:", ...ROUTE, `    action: { type: jenkins, job: b, parameters: { token: ,${TAIL} } }`],
   ],
+  // YAML reads a "!", "&" or "? " after the "," as a tag, an anchor or a key's mark, whose problems quote them.
+  ...[
+    `,!${TAIL}`,
+    `, !${TAIL}`,
+    `,cd,!${TAIL}`,
+    `,!!${TAIL}`,
+    `,&a ${TAIL}`,
+    `,? ${TAIL}`,
+    `, &a ${TAIL}`,
+  ].map((rest): [string, string, string[]] => [
+    `a route's secret split by "${rest.replace(TAIL, "<rest>")}"`,
+    "secret",
+    [
+      "routes:",
+      `  - { name: a, secret: hunter2${rest}, match: { events: [push] }, action: { type: jenkins, job: b } }`,
+    ],
+  ]),
 ];
 
 describe("routes.yaml: a secret's value with a comma in a flow map", () => {
