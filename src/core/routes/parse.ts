@@ -85,22 +85,30 @@ export function positionInRoutes(text: string, path: readonly PathSegment[]): Po
   return new Locator(doc, text).value(path);
 }
 
-/** A key a "," split off a secret's value in a flow map, with where it stands. */
+/** A key a "," split off a secret's value in a flow map, with where it and its flow map stand. */
 interface PlacedLeak extends FlowCommaLeak {
   at: Position;
+  from: Position;
+  to: Position;
 }
 
 /**
- * The problem's message, or (when it stands at a key a "," split off a secret's value, or quotes such a key,
- * in a path or a suggestion too) one that does not quote it: the key may be the rest of a pasted secret.
+ * The problem's message, or (when it stands at a key a "," split off a secret's value, or quotes such a key
+ * from within the same flow map, in a path or a suggestion too) one that does not quote it: the key may be the
+ * rest of a pasted secret. A problem elsewhere that merely holds the same word ("match") is kept as it is.
  */
 function withoutSplitOffSecret(problem: Problem, leaks: readonly PlacedLeak[]): string {
+  const within = (l: PlacedLeak) => !before(problem, l.from) && before(problem, l.to);
   const leak = leaks.find(
     (l) =>
       (l.at.line === problem.line && l.at.col === problem.col) ||
-      l.texts.some((t) => problem.message.includes(t)),
+      (within(l) && l.texts.some((t) => problem.message.includes(t))),
   );
   return leak === undefined ? problem.message : `YAML: ${flowCommaMessage(leak.key)}`;
+}
+
+function before(a: Position, b: Position): boolean {
+  return a.line < b.line || (a.line === b.line && a.col < b.col);
 }
 
 function parseUnsafe(text: string, file: string, leaks: PlacedLeak[]): ParseResult {
@@ -143,7 +151,12 @@ function parseUnsafe(text: string, file: string, leaks: PlacedLeak[]): ParseResu
   const resolve = aliasResolver(doc);
   const locator = new Locator(doc, text, resolve);
   for (const leak of flowCommaLeaks(doc, resolve, text))
-    leaks.push({ ...leak, at: locator.offset(leak.offset) });
+    leaks.push({
+      ...leak,
+      at: locator.offset(leak.offset),
+      from: locator.offset(leak.map[0]),
+      to: locator.offset(leak.map[1]),
+    });
 
   // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.
   const quoteStarts = unclosedQuoteStarts(doc);

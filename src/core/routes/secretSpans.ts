@@ -1,6 +1,7 @@
 // Where routes.yaml holds a secret's name (or, pasted by mistake, the secret itself): a YAML problem there is
 // said without the text, since yaml's own messages and ours quote what they stumble on.
 import { type Document, isPair, isScalar, visit } from "yaml";
+import schema from "../../../routes.schema.json";
 import type { Resolve } from "./anchors";
 
 /**
@@ -77,6 +78,37 @@ export interface FlowCommaLeak {
   offset: number;
   /** From the "," to the key's end: a tag or an anchor written in front of the key (`hunter2,!Xk9`) included. */
   region: [number, number];
+  /** The flow map's own stretch: a problem elsewhere is about something else, whatever it quotes. */
+  map: [number, number];
+}
+
+let siblingsOf: Map<string, Set<string>> | undefined;
+
+/**
+ * The keys a map holding `key` may have: those of each object of routes.schema.json that has `key` (a route's
+ * secret: name, match, action...). `secret: hookgate/gh,match: {...}` is valid YAML, two keys of the route.
+ */
+function siblingKeys(key: string): ReadonlySet<string> {
+  if (siblingsOf === undefined) {
+    const found = new Map<string, Set<string>>();
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) for (const item of node) walk(item);
+      if (node === null || typeof node !== "object" || Array.isArray(node)) return;
+      const properties = (node as { properties?: unknown }).properties;
+      if (properties !== null && typeof properties === "object" && !Array.isArray(properties)) {
+        const names = Object.keys(properties);
+        for (const name of names.filter((n) => SECRET_KEYS.has(n))) {
+          const set = found.get(name) ?? new Set<string>();
+          for (const n of names) set.add(n);
+          found.set(name, set);
+        }
+      }
+      for (const value of Object.values(node)) walk(value);
+    };
+    walk(schema);
+    siblingsOf = found;
+  }
+  return siblingsOf.get(key) ?? new Set();
 }
 
 /**
@@ -105,8 +137,11 @@ export function flowCommaLeaks(doc: Document, resolve: Resolve, text: string): F
         const onlyComma =
           /^\s*,(?:[!&][^\s,{}[\]]*\s*|\?\s+)*$/.test(between) ||
           (/^\s*,\s*(?:[!&][^\s,{}[\]]*\s*|\?\s+)*$/.test(between) && pair.value == null);
+        // A key the map may have, with a value: the map's own, the value before it ended by the "," as YAML says.
+        const ownKey =
+          name !== undefined && pair.value != null && running !== undefined && siblingKeys(running).has(name);
         let holds: string | undefined;
-        if (running !== undefined && onlyComma && keyRange !== undefined) {
+        if (running !== undefined && onlyComma && !ownKey && keyRange !== undefined) {
           const written = text.slice(keyRange[0], keyRange[1]);
           const converted = isScalar(keyNode) ? String(keyNode.value) : written;
           // A tag's or an anchor's own problem quotes it (`the tag !Xk9 is not read`).
@@ -117,6 +152,7 @@ export function flowCommaLeaks(doc: Document, resolve: Resolve, text: string): F
             texts,
             offset: keyRange[0],
             region: [previousEnd ?? keyRange[0], keyRange[1]],
+            map: [map.range?.[0] ?? 0, map.range?.[1] ?? text.length],
           });
           // A bare key (no ":") may be followed by more of the same value: `hunter2,Xk9,Yz`.
           holds = pair.value == null ? running : undefined;

@@ -98,3 +98,74 @@ describe("routes.yaml: a secret's value with a comma in a flow map", () => {
     expect(problems.some((p) => p.message.includes("colour"))).to.equal(true);
   });
 });
+
+describe("routes.yaml: a key of the map's own right after a secret's name and a comma in a flow map", () => {
+  it("reads secret: hookgate/gh,match: {...} as two keys of the route and keeps another route's missing match", () => {
+    const text = [
+      "version: 1",
+      'jenkins: { url: "https://j.example.com", credentials: hookgate/j }',
+      "routes:",
+      "  - { name: a, secret: hookgate/gh,match: { events: [push] }, action: { type: jenkins, job: b } }",
+      "  - name: b",
+      "    secret: hookgate/gh",
+      "    action: { type: jenkins, job: b }",
+      "",
+    ].join("\n");
+    const { problems } = parseRoutes(text, "routes.yaml");
+    expect(problems.map((p) => `${p.line}:${p.col} ${p.message}`)).to.deep.equal([
+      '5:5 route "b": missing required key "match"',
+    ]);
+  });
+
+  it("keeps a problem under the route's own match written straight after secret: hookgate/gh,", () => {
+    const text = [
+      "version: 1",
+      'jenkins: { url: "https://j.example.com", credentials: hookgate/j }',
+      "routes:",
+      "  - { name: a, secret: hookgate/gh,match: { events: [push], colour: x }, action: { type: jenkins, job: b } }",
+      "",
+    ].join("\n");
+    const { problems } = parseRoutes(text, "routes.yaml");
+    expect(problems.map((p) => p.message)).to.deep.equal([
+      'route "a" match: unknown key "colour" (allowed: repos, events, actions, branches, tags, paths, actors, merged, deleted)',
+    ]);
+  });
+
+  it("keeps another route's url problem when a jenkins block writes credentials: hookgate/j,url: ...", () => {
+    const text = [
+      "version: 1",
+      "routes:",
+      "  - name: a",
+      "    secret: hookgate/gh",
+      "    match: { events: [push] }",
+      '    action: { type: jenkins, job: b, jenkins: { credentials: hookgate/j,url: "https://k.example.com/" } }',
+      "  - name: b",
+      "    secret: hookgate/gh",
+      "    match: { events: [push] }",
+      '    action: { type: jenkins, job: b, jenkins: { url: "ftp://x" } }',
+      "",
+    ].join("\n");
+    const { problems } = parseRoutes(text, "routes.yaml");
+    expect(problems.map((p) => `${p.line}:${p.col} ${p.message}`)).to.deep.equal([
+      '10:47 route "b" action.jenkins: missing required key "credentials"',
+      '10:54 route "b" action.jenkins.url: a "ftp:" URL (the rest is not shown) must be an http or https URL',
+    ]);
+  });
+
+  it("replaces a problem quoting a split-off key only inside that key's flow map", () => {
+    const text = [
+      "version: 1",
+      'jenkins: { url: "https://j.example.com", credentials: hookgate/j }',
+      "routes:",
+      "  - { name: a, secret: hunter2,match, match: { events: [push] }, action: { type: jenkins, job: b } }",
+      "  - name: b",
+      "    secret: hookgate/gh",
+      "    action: { type: jenkins, job: b }",
+      "",
+    ].join("\n");
+    const { problems } = parseRoutes(text, "routes.yaml");
+    expect(problems.map((p) => `${p.line}:${p.col} ${p.message}`)).to.include(
+      '5:5 route "b": missing required key "match"',
+    );
+  });
+});
