@@ -41,6 +41,8 @@ import {
   flowCommaLeakAt,
   flowCommaLeaks,
   flowCommaMessage,
+  type NextKey,
+  nextKeyMessage,
   type SecretValueReading,
   secretKeyAt,
   secretValueMessage,
@@ -57,8 +59,9 @@ export interface ParseResult {
 export function parseRoutes(text: string, file: string): ParseResult {
   try {
     const leaks: PlacedLeak[] = [];
-    const result = parseUnsafe(text, file, leaks);
-    for (const problem of result.problems) problem.message = withoutSplitOffSecret(problem, leaks);
+    const nextKeys: PlacedKey[] = [];
+    const result = parseUnsafe(text, file, leaks, nextKeys);
+    for (const problem of result.problems) problem.message = withoutSplitOffSecret(problem, leaks, nextKeys);
     // A message quotes what the file holds (a key with an ESC or a CR in it): never as a control character,
     // which would move the terminal's cursor, colour it, or break the one line a problem takes.
     for (const problem of result.problems) problem.message = withoutInvisible(problem.message);
@@ -97,7 +100,18 @@ interface PlacedLeak extends FlowCommaLeak {
  * from within the same flow map, in a path or a suggestion too) one that does not quote it: the key may be the
  * rest of a pasted secret. A problem elsewhere that merely holds the same word ("match") is kept as it is.
  */
-function withoutSplitOffSecret(problem: Problem, leaks: readonly PlacedLeak[]): string {
+function withoutSplitOffSecret(
+  problem: Problem,
+  leaks: readonly PlacedLeak[],
+  nextKeys: readonly PlacedKey[],
+): string {
+  // `{ secret: hunter2, Xk9: x }`: an unknown key straight after a secret's value may be the rest of it.
+  const unknown = problem.message.indexOf('unknown key "');
+  const next = nextKeys.find((k) => k.at.line === problem.line && k.at.col === problem.col);
+  // A key within a typo of one the map has ("caBundel", did you mean "caBundle"?) is a misspelt key: quoted.
+  const typo = problem.message.includes('; did you mean "');
+  if (unknown >= 0 && next !== undefined && !typo)
+    return nextKeyMessage(problem.message.slice(0, unknown), next.key);
   const within = (l: PlacedLeak) => !before(problem, l.from) && before(problem, l.to);
   const leak = leaks.find(
     (l) =>
@@ -107,11 +121,16 @@ function withoutSplitOffSecret(problem: Problem, leaks: readonly PlacedLeak[]): 
   return leak === undefined ? problem.message : `YAML: ${flowCommaMessage(leak.key)}`;
 }
 
+/** A key straight after a secret's value in a flow map, with where it stands. */
+interface PlacedKey extends NextKey {
+  at: Position;
+}
+
 function before(a: Position, b: Position): boolean {
   return a.line < b.line || (a.line === b.line && a.col < b.col);
 }
 
-function parseUnsafe(text: string, file: string, leaks: PlacedLeak[]): ParseResult {
+function parseUnsafe(text: string, file: string, leaks: PlacedLeak[], placedKeys: PlacedKey[]): ParseResult {
   // YAML breaks lines at \n only: a file saved with CR line endings (classic Mac) is one long line, and yaml's
   // problems with it are nonsense. Said once, before yaml reads it.
   if (text.includes("\r") && !text.includes("\n")) {
@@ -150,13 +169,15 @@ function parseUnsafe(text: string, file: string, leaks: PlacedLeak[]): ParseResu
   // Every alias look-up below goes through one walk of the document (yaml's own walks it per look-up).
   const resolve = aliasResolver(doc);
   const locator = new Locator(doc, text, resolve);
-  for (const leak of flowCommaLeaks(doc, resolve, text))
+  const nextKeys: NextKey[] = [];
+  for (const leak of flowCommaLeaks(doc, resolve, text, nextKeys))
     leaks.push({
       ...leak,
       at: locator.offset(leak.offset),
       from: locator.offset(leak.map[0]),
       to: locator.offset(leak.map[1]),
     });
+  for (const next of nextKeys) placedKeys.push({ ...next, at: locator.offset(next.offset) });
 
   // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.
   const quoteStarts = unclosedQuoteStarts(doc);

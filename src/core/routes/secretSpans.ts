@@ -112,12 +112,28 @@ function siblingKeys(key: string): ReadonlySet<string> {
 }
 
 /**
+ * A key straight after a secret-holding pair in a flow map, parted by ", " (`{ secret: hunter2, Xk9: x }`): most
+ * often a key of the map's own, but if it is unknown, it may be the rest of a pasted secret.
+ */
+export interface NextKey {
+  /** The secret-holding key before it. */
+  key: string;
+  /** Where the key starts. */
+  offset: number;
+}
+
+/**
  * In a flow map, each key that follows a secret-holding pair (`{ secret: hunter2,Xk9 }`) with only a "," between
  * (or a "," and spaces, when the key has no value: a line break in the pasted value), and each bare key chained
  * on after one (`hunter2,Xk9,Yz`): YAML ends a plain value at a "," in a flow map, so
  * what was pasted after it is read as a key, which a problem would quote.
  */
-export function flowCommaLeaks(doc: Document, resolve: Resolve, text: string): FlowCommaLeak[] {
+export function flowCommaLeaks(
+  doc: Document,
+  resolve: Resolve,
+  text: string,
+  nextKeys: NextKey[] = [],
+): FlowCommaLeak[] {
   const leaks: FlowCommaLeak[] = [];
   const end = (node: unknown) => (node as { range?: [number, number, number] } | null)?.range?.[1];
   visit(doc, {
@@ -156,6 +172,8 @@ export function flowCommaLeaks(doc: Document, resolve: Resolve, text: string): F
           });
           // A bare key (no ":") may be followed by more of the same value: `hunter2,Xk9,Yz`.
           holds = pair.value == null ? running : undefined;
+        } else if (running !== undefined && keyRange !== undefined) {
+          nextKeys.push({ key: running, offset: keyRange[0] });
         }
         if (holds === undefined && name !== undefined && SECRET_KEYS.has(name)) holds = name;
         running = holds;
@@ -169,6 +187,14 @@ export function flowCommaLeaks(doc: Document, resolve: Resolve, text: string): F
 /** The leak whose region (from its "," to its key's end) holds `offset`, if any. */
 export function flowCommaLeakAt<T extends FlowCommaLeak>(leaks: readonly T[], offset: number): T | undefined {
   return leaks.find((leak) => offset > leak.region[0] && offset <= leak.region[1]);
+}
+
+/** An unknown-key problem at a NextKey, without the key's text (`prefix`: where, as `route "a": `). */
+export function nextKeyMessage(prefix: string, key: string): string {
+  return (
+    `${prefix}unknown key right after the value of ${key} (the key is not shown: it may be the rest of a ` +
+    `secret split by ", "; quote the value if so)`
+  );
 }
 
 /** A problem that would quote a key a "," split off the value of `key`: said without the key's text. */

@@ -87,16 +87,33 @@ describe("routes.yaml: a secret's value with a comma in a flow map", () => {
     });
   }
 
-  it("still names an unknown key that follows a secret's name in a flow map after a key of its own", () => {
+  it("still names an unknown key that follows a key of the map's own after a secret's name in a flow map", () => {
     const text = [
       "version: 1",
       "routes:",
-      "  - { name: a, secret: hookgate/gh, colour: red, match: { events: [push] }, action: { type: jenkins, job: b } }",
+      "  - { secret: hookgate/gh, name: a, colour: red, match: { events: [push] }, action: { type: jenkins, job: b } }",
       "",
     ].join("\n");
     const { problems } = parseRoutes(text, "routes.yaml");
     expect(problems.some((p) => p.message.includes("colour"))).to.equal(true);
   });
+
+  // `hunter2, Xk9: x`: after ", " YAML reads the rest as a key of its own, which the unknown-key problem quotes.
+  for (const rest of [`${TAIL}: x`, `${TAIL}: `, `"${TAIL}": x`]) {
+    it(`says an unknown key right after a secret's value (", ${rest.replace(TAIL, "<rest>")}") without its text`, () => {
+      const text = [
+        "version: 1",
+        'jenkins: { url: "https://j.example.com", credentials: hookgate/j }',
+        "routes:",
+        `  - { name: a, secret: hunter2, ${rest}, match: { events: [push] }, action: { type: jenkins, job: b } }`,
+        "",
+      ].join("\n");
+      const { problems } = parseRoutes(text, "routes.yaml");
+      expect(problems.map((p) => `${p.line}:${p.col} ${p.message}`)).to.deep.equal([
+        '4:33 route "a": unknown key right after the value of secret (the key is not shown: it may be the rest of a secret split by ", "; quote the value if so)',
+      ]);
+    });
+  }
 });
 
 describe("routes.yaml: a key of the map's own right after a secret's name and a comma in a flow map", () => {
