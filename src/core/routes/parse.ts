@@ -197,7 +197,10 @@ function parseUnsafe(text: string, file: string, leaks: PlacedLeak[], placedKeys
     const opening = flowStart(error);
     const at = locator.offset(quoteStart ?? opening ?? error.pos[0]);
     // In a secret's value, yaml's message and ours would quote what may be the secret pasted there.
-    const secretKey = quoteStart === undefined ? secretKeyAt(secrets, text, error.pos[0]) : undefined;
+    // A flow map or list missing its end is said as yaml says it, even where a secret's name comes before.
+    const flowEnd = error.code === "MISSING_CHAR" || /end with an? [}\]]/.test(error.message);
+    const secretKey =
+      quoteStart === undefined ? secretKeyAt(secrets, text, error.pos[0], !flowEnd) : undefined;
     // A tag or an alias a "," split off a secret's value (`secret: hunter2,!Xk9`): its message would quote it.
     const leak =
       isTagError(error) || error.code === "BAD_ALIAS" ? flowCommaLeakAt(leaks, error.pos[0]) : undefined;

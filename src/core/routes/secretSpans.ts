@@ -37,10 +37,18 @@ export function secretValueSpans(doc: Document, resolve: Resolve): SecretSpan[] 
 
 /**
  * The secret-holding key whose value holds `offset`: from the spans, or (where a syntax error left no pair
- * to find) from the line, when `key:` and one unbroken word (no quote) stand before the offset.
+ * to find) from the line, when `key:` and one unbroken word (no quote) stand before the offset; not by the line
+ * when `byLine` is false (a missing "}" or "]" found after the value).
  */
-export function secretKeyAt(spans: readonly SecretSpan[], text: string, offset: number): string | undefined {
+export function secretKeyAt(
+  spans: readonly SecretSpan[],
+  text: string,
+  offset: number,
+  byLine = true,
+): string | undefined {
   for (const span of spans) if (offset > span.start && offset < span.end) return span.key;
+  // At the end of the text, what is wrong is what is missing there (a "}"), not the value before it.
+  if (!byLine || offset >= text.length) return undefined;
   const line = text.slice(text.lastIndexOf("\n", offset - 1) + 1, offset);
   return /(?:^|[\s{,?-])["']?(secret|token|credentials|caBundle)["']?[ \t]*:[ \t]+[^\s,{}[\]"']*$/.exec(
     line,

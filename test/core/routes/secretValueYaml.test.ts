@@ -112,3 +112,36 @@ describe("Function: parseRoutes (a secret value YAML reads as syntax is not show
     expect(messages.join("\n")).to.include("YAML: Comments must be separated");
   });
 });
+
+describe("Function: parseRoutes (a flow map or list missing its end after a secret's name)", () => {
+  const route = [
+    "version: 1",
+    "routes:",
+    "  - name: a",
+    "    secret: hookgate/gh",
+    "    match: { events: [push] }",
+    "    action:",
+    "      type: jenkins",
+    "      job: build",
+    '      jenkins: { url: "https://k.example.com", credentials: hookgate/j',
+  ];
+  const cases: Array<[string, string, string]> = [
+    [
+      "at the end of a file without a final newline",
+      route.join("\n"),
+      "9:16 YAML: Flow map in block collection must be sufficiently indented and end with a }",
+    ],
+    [
+      "where a ] ends the line instead of a }",
+      "version: 1\nx-a: [ { token: hookgate/j]\n",
+      "2:8 YAML: Flow map in block collection must be sufficiently indented and end with a } (1 more YAML error " +
+        "after it, often caused by this one)",
+    ],
+  ];
+  for (const [where, text, expected] of cases) {
+    it(`says the missing end ${where}, not that the name cannot be read`, () => {
+      const { problems } = parseRoutes(text, "r.yaml");
+      expect(problems.map((p) => `${p.line}:${p.col} ${p.message}`)).to.deep.equal([expected]);
+    });
+  }
+});
