@@ -1139,7 +1139,13 @@ function startsValue(
  * values may run into one: {{repo.path}}{{pr.number}} is a/b17 for a/b #17 and a/b1 #7,
  * {{repo.path}}-{{pr.headRef}} a/b-c-d for a/b's c-d and a/b-c's d.
  */
-function keptApart(template: string, field: RegExp, provider?: Provider, prefix = false): boolean {
+function keptApart(
+  template: string,
+  field: RegExp,
+  provider?: Provider,
+  prefix = false,
+  reposNest = true,
+): boolean {
   const every = new RegExp(field.source, "g");
   const nestedOwners = provider === undefined || provider === "gitlab";
   for (const found of template.matchAll(every)) {
@@ -1151,9 +1157,10 @@ function keptApart(template: string, field: RegExp, provider?: Provider, prefix 
     // A GitLab group may hold a subgroup named as a project's path and text after it: acme/api !2 is
     // acme/api-2/ with {{repo.path}}-{{pr.number}}/, the folder of subgroup acme/api-2's core !5
     // (acme/api-2/core-5/). Only a "/" right after the full name, or its end, keeps a prefix apart there
-    // (a key is one object: acme/api-2.zip is never acme/api-2/core-5.zip).
+    // (a key is one object: acme/api-2.zip is never acme/api-2/core-5.zip). Not when the route's `repos` takes
+    // projects of one depth only (`acme/*`): none of them is in a subgroup beside another.
     const runsOn = after !== "" && !after.startsWith("/");
-    if (prefix && nestedOwners && REPO_PATH_FIELD.test(found[0]) && runsOn) continue;
+    if (prefix && nestedOwners && reposNest && REPO_PATH_FIELD.test(found[0]) && runsOn) continue;
     const rightApart =
       rightText === undefined ||
       rightText.includes("/") ||
@@ -1205,16 +1212,36 @@ export function reposScope(repos: unknown): "one" | "one owner" | "owners" {
   return soleOwner(globs) === undefined ? "owners" : "one owner";
 }
 
-/** The one owner (lower case) of every entry `repos` includes, as reposScope reads them; else undefined. */
-function soleOwner(repos: unknown): string | undefined {
+/**
+ * The literal owner of each entry `repos` includes, when every one is "<owner>/<name glob>" with a name glob
+ * that crosses no "/"; else undefined.
+ */
+function includedOwners(repos: unknown): string[] | undefined {
   if (!Array.isArray(repos) || !repos.every((glob) => typeof glob === "string")) return undefined;
-  const owners = new Set<string>();
+  const owners: string[] = [];
   for (const glob of (repos as string[]).filter((entry) => !entry.startsWith("!"))) {
     const parts = /^((?:[A-Za-z0-9_.~-]+\/)*[A-Za-z0-9_.~-]+)\/([^/]*)$/.exec(glob);
     if (parts === null || (parts[2] as string).includes("**")) return undefined;
-    owners.add((parts[1] as string).toLowerCase());
+    owners.push(parts[1] as string);
   }
+  return owners;
+}
+
+/** The one owner (lower case) of every entry `repos` includes, as reposScope reads them; else undefined. */
+function soleOwner(repos: unknown): string | undefined {
+  const owners = new Set(includedOwners(repos)?.map((owner) => owner.toLowerCase()));
   return owners.size === 1 ? [...owners][0] : undefined;
+}
+
+/**
+ * Whether `repos` may take a GitLab project one folder deeper than another's full name (a subgroup's project:
+ * acme/api-2/core beside acme/api): no `repos`, a `**` or an entry of another shape, or owners of different
+ * depths. Else every project it takes is one folder under an owner of the same depth (`acme/*`: a "*" crosses
+ * no "/").
+ */
+function reposMayNest(repos: unknown): boolean {
+  const depths = new Set(includedOwners(repos)?.map((owner) => owner.split("/").length));
+  return depths.size !== 1;
 }
 
 /**
@@ -1231,7 +1258,8 @@ export function namesRepository(
 ): boolean {
   const scope = reposScope(repos);
   if (scope === "one") return true;
-  const apart = (field: RegExp) => keptApart(template, field, provider, pullRequest);
+  const nest = reposMayNest(repos);
+  const apart = (field: RegExp) => keptApart(template, field, provider, pullRequest, nest);
   const leaves = payloadLeaves(provider);
   if (apart(FULL_NAME_FIELD) || apart(OWNER_SLASH_NAME) || apart(leaves.fullName)) return true;
   if (pullRequest && apart(leaves.baseFullName)) return true;
@@ -1240,8 +1268,8 @@ export function namesRepository(
   // run into a number as any text's do ({{repo}}{{owner}}{{pr.number}}: 12/ab #123 and 12/ab12 #3 are ab12123).
   const ownerAsText = template.replace(new RegExp(OWNER_FIELD.source, "g"), soleOwner(repos) ?? "owner");
   return (
-    keptApart(ownerAsText, REPO_NAME_FIELD, provider, pullRequest) ||
-    keptApart(ownerAsText, UNDERSCORED_FIELD, provider, pullRequest)
+    keptApart(ownerAsText, REPO_NAME_FIELD, provider, pullRequest, nest) ||
+    keptApart(ownerAsText, UNDERSCORED_FIELD, provider, pullRequest, nest)
   );
 }
 
@@ -1292,6 +1320,7 @@ export function repoPathFix(
   if (
     pullRequest &&
     (provider === undefined || provider === "gitlab") &&
+    reposMayNest(repos) &&
     nested !== template &&
     names(nested)
   ) {
