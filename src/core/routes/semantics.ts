@@ -1370,8 +1370,9 @@ export function repoFreePrefixProblem(
   }
   if (how === "folders") {
     return (
-      "a field of folders comes before the repository's full name: login/acme's pull request from feature is " +
-      `under feature/login/acme/, the folder of acme/web's from feature/login; write ${suggestedText(fix, 48)}`
+      // Said generally: no one example of two pull requests holds for every prefix of this shape.
+      "a field of folders comes before the repository's full name: a branch may spell another repository's " +
+      `folders, nesting prefixes; write ${suggestedText(fix, 48)}`
     );
   }
   if (how === "nested") {

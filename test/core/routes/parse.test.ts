@@ -2300,8 +2300,7 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     `${lead} names no repository, on a route of several: ${tail}; write '${fix}'`;
   const foldersFirst = (fix: string) =>
     'route "cleanup" action.steps[0].delete-s3-prefix.prefix: a field of folders comes before the repository\'s ' +
-    "full name: login/acme's pull request from feature is under feature/login/acme/, the folder of acme/web's " +
-    `from feature/login; write '${fix}'`;
+    `full name: a branch may spell another repository's folders, nesting prefixes; write '${fix}'`;
   const noOwner = (fix: string) =>
     `${lead} names no owner, on a route of several owners': ${tail}; write '${fix}'`;
   // [repos, prefix, provider, message]
