@@ -1372,13 +1372,13 @@ export function repoFreePrefixProblem(
     return (
       // Said generally: no one example of two pull requests holds for every prefix of this shape.
       "a field of folders comes before the repository's full name: a branch may spell another repository's " +
-      `folders, nesting prefixes; write ${suggestedText(fix, 48)}`
+      `folders, nesting prefixes; write ${suggestedText(fix, 66)}`
     );
   }
   if (how === "nested") {
     return (
-      "text follows {{repo.path}} in its folder: GitLab subgroups nest, so a subgroup may be named as the prefix " +
-      `renders (acme/api-2 beside acme/api) and closing one deletes its projects' objects; write ${suggestedText(fix, 48)}`
+      "text follows {{repo.path}} in its folder: GitLab subgroups nest, so a subgroup's projects may be under " +
+      `the prefix; write ${suggestedText(fix, 72)}`
     );
   }
   if (how === "touching") {

@@ -2455,7 +2455,7 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       undefined,
       "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/",
       "gitlab",
-      foldersFirst("{{repo.path}}/{{pr.headRef.path}}/pr-{{pr.number…"),
+      foldersFirst("{{repo.path}}/{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/"),
     ],
     // A head branch's folders before a GitLab full name: web/app !1 from fix/platform and platform/web/app !2
     // from fix are both previews/fix/platform/web/app/ (review h475).
@@ -2463,7 +2463,7 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       undefined,
       "previews/{{pr.headRef.path}}/{{repo.path}}/",
       "gitlab",
-      foldersFirst("{{repo.path}}/previews/{{pr.headRef.path}}/{{rep…"),
+      foldersFirst("{{repo.path}}/previews/{{pr.headRef.path}}/{{repo.path}}/"),
     ],
     // On any host, a field of folders before the full name as folders: login/acme from feature is under
     // feature/login/acme/, the folder of acme/web's from feature/login (and c/d #3 from fix/pr-1/a/b is under
@@ -2472,19 +2472,19 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       undefined,
       "previews/{{pr.headRef.path}}/{{repo.path}}/",
       "github",
-      foldersFirst("{{repo.path}}/previews/{{pr.headRef.path}}/{{rep…"),
+      foldersFirst("{{repo.path}}/previews/{{pr.headRef.path}}/{{repo.path}}/"),
     ],
     [
       undefined,
       "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/",
       "github",
-      foldersFirst("{{repo.path}}/{{pr.headRef.path}}/pr-{{pr.number…"),
+      foldersFirst("{{repo.path}}/{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/"),
     ],
     [
       undefined,
       "previews/{{branch.path}}/{{owner}}/{{repo}}/pr-{{pr.number}}/",
       "bitbucket",
-      foldersFirst("{{repo.path}}/previews/{{branch.path}}/{{owner}}…"),
+      foldersFirst("{{repo.path}}/previews/{{branch.path}}/{{owner}}/{{repo}}/pr-{{pr.…"),
     ],
     // GitLab subgroups nest: text after {{repo.path}} in its folder may name a subgroup beside the project, so
     // acme/api !2's acme/api-2/ holds subgroup acme/api-2's core !5, acme/api-2/core-5/ (review h491).
@@ -2497,8 +2497,7 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       prefix as string,
       "gitlab",
       'route "cleanup" action.steps[0].delete-s3-prefix.prefix: text follows {{repo.path}} in its folder: GitLab ' +
-        "subgroups nest, so a subgroup may be named as the prefix renders (acme/api-2 beside acme/api) and closing " +
-        `one deletes its projects' objects; write '${fix}'`,
+        `subgroups nest, so a subgroup's projects may be under the prefix; write '${fix}'`,
     ]),
     // The fix for another host's full name run into the number keeps them apart, as check then takes it.
     [

@@ -196,6 +196,51 @@ describe("Function: parseRoutes, user text in messages is escaped and clipped", 
     }
   });
 
+  it("parseRoutes keeps the GitLab 'text follows {{repo.path}}' and the 'field of folders before the full name' messages under 300 characters after a 40-character escaped route name, a typical fix written whole (review h504)", () => {
+    // [provider, prefix, the message's start, the fix written whole (undefined: a long prefix, clipped)]
+    const cases: Array<[string, string, string, string | undefined]> = [
+      [
+        "gitlab",
+        "static-previews/{{repo.path}}-preview-{{pr.number}}/",
+        "text follows {{repo.path}} in its folder",
+        "static-previews/{{repo.path}}/preview-{{pr.number}}/",
+      ],
+      ["gitlab", "{{repo.path}}-pr-{{pr.number}}/", "text follows", "{{repo.path}}/pr-{{pr.number}}/"],
+      ["gitlab", `${"x".repeat(200)}/{{repo.path}}-pr-{{pr.number}}/`, "text follows", undefined],
+      [
+        "github",
+        "previews/{{pr.headRef.path}}/{{repo.path}}/",
+        "a field of folders comes before",
+        "{{repo.path}}/previews/{{pr.headRef.path}}/{{repo.path}}/",
+      ],
+      [
+        "github",
+        "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/",
+        "a field of folders comes before",
+        "{{repo.path}}/{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/",
+      ],
+      ["github", `${"x".repeat(200)}/{{pr.headRef.path}}/{{repo.path}}/`, "a field of folders", undefined],
+    ];
+    for (const [provider, prefix, start, fix] of cases) {
+      const text = stringify({
+        version: 1,
+        defaults: { secret: "hooks/s", provider },
+        providers: { [provider]: { token: "t/gh" } },
+        routes: [
+          {
+            name: "\u001b".repeat(10),
+            match: { events: ["pull_request"], actions: ["closed"] },
+            action: { type: "pr-cleanup", steps: [{ "delete-s3-prefix": { bucket: "b-b", prefix } }] },
+          },
+        ],
+      });
+      const found = messages(text).filter((m) => m.includes(`prefix: ${start}`));
+      expect(found, prefix).to.have.length(1);
+      expect(found[0]?.length, found[0]).to.be.at.most(MAX_MESSAGE);
+      if (fix !== undefined) expect(found[0]).to.include(`; write '${fix}'`);
+    }
+  });
+
   it("parseRoutes keeps a duplicate long route name's message short", () => {
     const name = `x${"\u001b".repeat(500)}`;
     const text = stringify({
