@@ -281,4 +281,29 @@ describe("README", () => {
       /- a pr-cleanup `delete-s3-prefix` whose prefix names a branch or takes a `\{\{payload\.…\}\}` field without `\{\{pr\.number\}\}`[^;]*a fork's `main` too[^;]*; a payload field may be text the author writes/,
     );
   });
+
+  it("the upgrade list names the newly refused delete-s3-prefix prefixes with a field of folders before the full name and, on GitLab, text after {{repo.path}} in its folder, each refused as it says (review h504)", () => {
+    const start = README.indexOf("**Upgrading hookgate** on a deployed stack");
+    const item = README.slice(start, README.indexOf(" - ", README.indexOf(" - ", start) + 3));
+    const refused = (prefix: string, provider: string) =>
+      parseRoutes(
+        [
+          "version: 1",
+          `defaults: { secret: hooks/s, provider: ${provider} }`,
+          `providers: { ${provider}: { token: t/gh } }`,
+          "routes:",
+          "  - name: cleanup",
+          "    match: { events: [pull_request], actions: [closed] }",
+          `    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }] }`,
+        ].join("\n"),
+        "routes.yaml",
+      ).problems.map((p) => p.message);
+    for (const [provider, prefix, message] of [
+      ["github", "previews/{{pr.headRef.path}}/{{repo.path}}/", "a field of folders comes before"],
+      ["gitlab", "previews/{{repo.path}}-pr-{{pr.number}}/", "text follows {{repo.path}} in its folder"],
+    ] as const) {
+      expect(item, prefix).to.include(`(\`${prefix}\`:`);
+      expect(refused(prefix, provider).join("\n"), prefix).to.include(message);
+    }
+  });
 });
