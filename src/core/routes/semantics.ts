@@ -1212,6 +1212,9 @@ export function reposScope(repos: unknown): "one" | "one owner" | "owners" {
   return soleOwner(globs) === undefined ? "owners" : "one owner";
 }
 
+/** A `repos` entry "<literal owner>/<name glob>", the name glob holding no "/". */
+const OWNER_AND_NAME_GLOB = /^((?:[A-Za-z0-9_.~-]+\/)*[A-Za-z0-9_.~-]+)\/([^/]*)$/;
+
 /**
  * The literal owner of each entry `repos` includes, when every one is "<owner>/<name glob>" with a name glob
  * that crosses no "/"; else undefined.
@@ -1220,7 +1223,7 @@ function includedOwners(repos: unknown): string[] | undefined {
   if (!Array.isArray(repos) || !repos.every((glob) => typeof glob === "string")) return undefined;
   const owners: string[] = [];
   for (const glob of (repos as string[]).filter((entry) => !entry.startsWith("!"))) {
-    const parts = /^((?:[A-Za-z0-9_.~-]+\/)*[A-Za-z0-9_.~-]+)\/([^/]*)$/.exec(glob);
+    const parts = OWNER_AND_NAME_GLOB.exec(glob);
     if (parts === null || (parts[2] as string).includes("**")) return undefined;
     owners.push(parts[1] as string);
   }
@@ -1235,12 +1238,18 @@ function soleOwner(repos: unknown): string | undefined {
 
 /**
  * Whether `repos` may take a GitLab project one folder deeper than another's full name (a subgroup's project:
- * acme/api-2/core beside acme/api): no `repos`, a `**` or an entry of another shape, or owners of different
- * depths. Else every project it takes is one folder under an owner of the same depth (`acme/*`: a "*" crosses
- * no "/").
+ * acme/api-2/core beside acme/api): no `repos`, an entry with a `**`, or with glob syntax that may hold a "/"
+ * (braces, brackets, parentheses, an escape) other than in the name glob after a literal owner, or entries
+ * of different depths. Else every project it takes is as many folders deep (`acme/*`, `*` + `/` + `*`: a "*"
+ * or "?" crosses no "/").
  */
 function reposMayNest(repos: unknown): boolean {
-  const depths = new Set(includedOwners(repos)?.map((owner) => owner.split("/").length));
+  if (!Array.isArray(repos) || !repos.every((glob) => typeof glob === "string")) return true;
+  const depths = new Set<number>();
+  for (const glob of (repos as string[]).filter((entry) => !entry.startsWith("!"))) {
+    if (glob.includes("**") || (!OWNER_AND_NAME_GLOB.test(glob) && /[{}()[\]\\]/.test(glob))) return true;
+    depths.add(glob.split("/").length);
+  }
   return depths.size !== 1;
 }
 

@@ -11,12 +11,20 @@ describe("GitLab text after {{repo.path}} in its folder, by what repos takes", (
     "[acme/api, acme/web]",
     '["acme/*"]',
     '["platform/team/*", "other/web/*"]',
+    '["*/*"]',
+    '["acme/{api,web}"]',
   ]) {
     it(`takes ${PREFIX} on repos ${repos}: every project taken is one folder under owners of one depth`, () => {
       expect(cleanupPrefixProblems(PREFIX, "gitlab", repos)).to.deep.equal([]);
     });
   }
-  for (const repos of ['["**"]', '["acme/**"]', "[acme/api, acme/api-pr-2/core]", '["acme/*", "acme/*/*"]']) {
+  for (const repos of [
+    '["**"]',
+    '["acme/**"]',
+    "[acme/api, acme/api-pr-2/core]",
+    '["acme/*", "acme/*/*"]',
+    '["*/{api,web/core}"]',
+  ]) {
     it(`refuses ${PREFIX} on repos ${repos}: a subgroup's project may be taken beside a project`, () => {
       const problems = cleanupPrefixProblems(PREFIX, "gitlab", repos);
       expect(problems).to.have.length(1);
