@@ -183,7 +183,10 @@ export function flowCommaLeaks(
         } else if (running !== undefined && keyRange !== undefined) {
           nextKeys.push({ key: running, offset: keyRange[0] });
         }
-        if (holds === undefined && name !== undefined && SECRET_KEYS.has(name)) holds = name;
+        // A quoted value ends at its closing quote: nothing after it is split off it ("hookgate/j",ur: x).
+        const quoted =
+          isScalar(pair.value) && (pair.value.type === "QUOTE_DOUBLE" || pair.value.type === "QUOTE_SINGLE");
+        if (holds === undefined && name !== undefined && SECRET_KEYS.has(name) && !quoted) holds = name;
         running = holds;
         previousEnd = end(pair.value) ?? keyRange?.[1];
       }
