@@ -13,6 +13,25 @@ const MAX_MESSAGE = 300;
 const DEFAULTS =
   'defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }';
 
+/**
+ * routes.yaml of one pr-cleanup route named by 10 ESCs (40 characters once escaped, the longest a message
+ * shows), deleting under `prefix`; without `provider`, the default (github).
+ */
+function escapedNameCleanup(prefix: string, provider?: string): string {
+  return stringify({
+    version: 1,
+    defaults: provider === undefined ? { secret: "hooks/s" } : { secret: "hooks/s", provider },
+    providers: { [provider ?? "github"]: { token: "t/gh" } },
+    routes: [
+      {
+        name: "\u001b".repeat(10),
+        match: { events: ["pull_request"], actions: ["closed"] },
+        action: { type: "pr-cleanup", steps: [{ "delete-s3-prefix": { bucket: "b-b", prefix } }] },
+      },
+    ],
+  });
+}
+
 function messages(text: string): string[] {
   return parseRoutes(text, "routes.yaml").problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
 }
@@ -142,18 +161,7 @@ describe("Function: parseRoutes, user text in messages is escaped and clipped", 
       `p/{{   pr.headRef.underscored   }}--{{pr.number}}--{{repo.path}}/${"x".repeat(80)}/`,
       `p/{{payload.pull_request.base.repo.full_name}}--{{pr.headRef.underscored}}/${"x".repeat(80)}/`,
     ]) {
-      const text = stringify({
-        version: 1,
-        defaults: { secret: "hooks/s" },
-        providers: { github: { token: "t/gh" } },
-        routes: [
-          {
-            name: "\u001b".repeat(10),
-            match: { events: ["pull_request"], actions: ["closed"] },
-            action: { type: "pr-cleanup", steps: [{ "delete-s3-prefix": { bucket: "b-b", prefix } }] },
-          },
-        ],
-      });
+      const text = escapedNameCleanup(prefix);
       const found = messages(text).filter((m) => m.includes("runs into another field"));
       expect(found, prefix).to.have.length(1);
       expect(found[0], prefix).to.match(/are both/);
@@ -175,18 +183,7 @@ describe("Function: parseRoutes, user text in messages is escaped and clipped", 
           `p/{{repo.path}}/${branch}${digits}${number}/`,
           `p/{{repo.path}}/${number}${digits}${branch}/`,
         ]) {
-          const text = stringify({
-            version: 1,
-            defaults: { secret: "hooks/s", provider },
-            providers: { [provider]: { token: "t/gh" } },
-            routes: [
-              {
-                name: "\u001b".repeat(10),
-                match: { events: ["pull_request"], actions: ["closed"] },
-                action: { type: "pr-cleanup", steps: [{ "delete-s3-prefix": { bucket: "b-b", prefix } }] },
-              },
-            ],
-          });
+          const text = escapedNameCleanup(prefix, provider);
           const found = messages(text).filter((m) => m.includes(" runs into "));
           expect(found, prefix).to.have.length(1);
           expect(found[0], prefix).to.match(/are both/);
@@ -222,18 +219,7 @@ describe("Function: parseRoutes, user text in messages is escaped and clipped", 
       ["github", `${"x".repeat(200)}/{{pr.headRef.path}}/{{repo.path}}/`, "a field of folders", undefined],
     ];
     for (const [provider, prefix, start, fix] of cases) {
-      const text = stringify({
-        version: 1,
-        defaults: { secret: "hooks/s", provider },
-        providers: { [provider]: { token: "t/gh" } },
-        routes: [
-          {
-            name: "\u001b".repeat(10),
-            match: { events: ["pull_request"], actions: ["closed"] },
-            action: { type: "pr-cleanup", steps: [{ "delete-s3-prefix": { bucket: "b-b", prefix } }] },
-          },
-        ],
-      });
+      const text = escapedNameCleanup(prefix, provider);
       const found = messages(text).filter((m) => m.includes(`prefix: ${start}`));
       expect(found, prefix).to.have.length(1);
       expect(found[0]?.length, found[0]).to.be.at.most(MAX_MESSAGE);
