@@ -39,7 +39,9 @@ import { hexIpv6Text } from "../verify/ipAllowlist";
 import { didYouMean, jobNameOfUrl, jobNamesOfPath, looksRandom, shownSecretName } from "./checks";
 import {
   emptyFieldFindings,
+  HEAD_FOLDERS_FIELD,
   namesRepository,
+  PR_NUMBER_FIELD,
   pullRequestPayloadField,
   repoPathFix,
   TAG_S3_KEY,
@@ -591,14 +593,8 @@ function jenkinsJobPathNotes(route: Route): string[] {
 /** A raw payload field in a template: it may be anything the sender's user wrote. */
 const PAYLOAD_FIELD = /\{\{\s*payload\./;
 
-/** {{pr.number}}: beside it, a branch or payload field cannot name another pull request's folder. */
-const PR_NUMBER_FIELD = /\{\{\s*pr\.number\s*\}\}/;
-
 /** A branch in a template: the pull request's head or base branch, in any of their forms. */
 const BRANCH_FIELD = /\{\{\s*(branch|pr\.headRef|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;
-
-/** The head branch with its "/" kept as folders. */
-const HEAD_FOLDERS_FIELD = /\{\{\s*pr\.headRef\.path\s*\}\}/;
 
 /**
  * A field of the pull request's own: before its branch's folders, other pull requests' prefixes differ there.
@@ -621,7 +617,9 @@ function branchFoldersNote(prefix: string, provider: Provider): string | undefin
   const before = prefix.slice(0, found.index);
   if (PULL_REQUEST_OWN_FIELD.test(before) || pullRequestPayloadField(provider).test(before)) return undefined;
   // The text after the branch, for pull request 1, when it holds no other field and a branch may spell it.
-  const after = prefix.slice(found.index + found[0].length).replace(/\{\{\s*pr\.number\s*\}\}/g, "1");
+  const after = prefix
+    .slice(found.index + found[0].length)
+    .replace(new RegExp(PR_NUMBER_FIELD.source, "g"), "1");
   // A branch under feature's prefix is feature, that text and more: none where Git refuses the text in a
   // branch's name (a folder starting with ".", "~", "..", a folder ending ".lock": git check-ref-format).
   if (!isShortRefName(`feature${after.split("{{")[0]}x`)) return undefined;

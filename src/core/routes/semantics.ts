@@ -907,8 +907,8 @@ export function looseBranchPrefixProblem(template: string, provider?: Provider):
   );
 }
 
-/** The head branch with its "/" kept as folders. */
-const HEAD_FOLDERS_FIELD = /\{\{\s*pr\.headRef\.path\s*\}\}/;
+/** The head branch with its "/" kept as folders (notes.ts reads it too). */
+export const HEAD_FOLDERS_FIELD = /\{\{\s*pr\.headRef\.path\s*\}\}/;
 
 /**
  * A delete-s3-prefix prefix that ends with the head branch's folders, {{pr.headRef.path}}/, and names the pull
@@ -983,8 +983,8 @@ const whole = (pattern: RegExp) => new RegExp(`^(?:${pattern.source})$`);
 /** A branch, the head or the base, in any of its forms, as a whole field. */
 const ANY_BRANCH_FIELD = /^\{\{\s*(?:branch|pr\.headRef|pr\.baseRef)(?:\.[a-z]+)?\s*\}\}$/;
 
-/** The pull request's number as a field. */
-const NUMBER_FIELD = /\{\{\s*pr\.number\s*\}\}/;
+/** The pull request's number as a field (notes.ts reads it too). */
+export const PR_NUMBER_FIELD = /\{\{\s*pr\.number\s*\}\}/;
 
 /**
  * A delete-s3-prefix prefix whose {{pr.number}} (or a payload number or id of the host's) touches a branch
@@ -1004,7 +1004,7 @@ export function numberIntoBranchPrefixProblem(template: string, provider?: Provi
   const payloadBase = whole(payloadPattern(hosts.flatMap((host) => PAYLOAD_BRANCH_LEAVES[host].base)));
   const isBranch = (field: string) =>
     ANY_BRANCH_FIELD.test(field) || payloadHead.test(field) || payloadBase.test(field);
-  const numbers = new RegExp(`${NUMBER_FIELD.source}|${payloadNumber.source}`, "g");
+  const numbers = new RegExp(`${PR_NUMBER_FIELD.source}|${payloadNumber.source}`, "g");
   let touching: { number: string; field: string; digits: string; numberFirst: boolean } | undefined;
   for (const found of template.matchAll(numbers)) {
     const [, leftField = "", leftDigits = ""] =
@@ -1056,8 +1056,8 @@ const FOLDERS_FIELD = /^\{\{\s*[A-Za-z.]+\.path\s*\}\}$/;
 const foldersFullName = (text: string) =>
   /^\{\{\s*repo\.path\s*\}\}$/.test(text) || new RegExp(`^(?:${OWNER_SLASH_NAME.source})$`).test(text);
 
-/** A pull request's number: digits only, so text without a digit keeps it apart from what stands before. */
-const PR_NUMBER_FIELD = /^\{\{\s*pr\.number\s*\}\}/;
+/** A pull request's number starting a text: digits only, so text without a digit keeps it apart from what stands before. */
+const PR_NUMBER_STARTS = new RegExp(`^${PR_NUMBER_FIELD.source}`);
 
 /**
  * Whether `text` starts with `field` and nothing after it runs on from it: no other field, or a "/" before the
@@ -1092,7 +1092,7 @@ function fieldValue(text: string, field: RegExp): FieldValue {
 }
 
 /** A pull request's number ending the text before a field. */
-const PR_NUMBER_BEFORE = /\{\{\s*pr\.number\s*\}\}$/;
+const PR_NUMBER_BEFORE = new RegExp(`${PR_NUMBER_FIELD.source}$`);
 
 /**
  * Whether what a field's value follows in a template (`before`) ends where it starts: a "/" since the field
@@ -1164,7 +1164,7 @@ function keptApart(
     const rightApart =
       rightText === undefined ||
       rightText.includes("/") ||
-      (/\D/.test(rightText) && endsValue(after.slice(right), PR_NUMBER_FIELD));
+      (/\D/.test(rightText) && endsValue(after.slice(right), PR_NUMBER_STARTS));
     if (leftApart && rightApart) return true;
   }
   return false;
@@ -1455,12 +1455,12 @@ function touchingExample(template: string, provider: Provider | undefined, repos
   const rightApart =
     rightText === undefined ||
     rightText.includes("/") ||
-    (/\D/.test(rightText) && endsValue(after.slice(right), PR_NUMBER_FIELD));
+    (/\D/.test(rightText) && endsValue(after.slice(right), PR_NUMBER_STARTS));
   if (!rightApart && rightText !== undefined) {
     const rest = after.slice(right);
     const field = /^\{\{[^}]*\}\}/.exec(rest)?.[0] ?? "";
     const t = rightText;
-    if (PR_NUMBER_FIELD.test(rest)) {
+    if (PR_NUMBER_STARTS.test(rest)) {
       if (t === "") return both(`${r} #17`, `${r}1 #7`, `${r}17`);
       if (/^[1-9]\d?$/.test(t)) return both(`${r} #${t}7`, `${r}${t} #7`, `${r}${t}${t}7`);
       // The number runs on into a branch after it, through the same text.
