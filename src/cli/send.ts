@@ -338,21 +338,29 @@ function readPayload(file: string): Buffer {
  * the answer would say nothing of the file. undefined for an object, and for text that is no JSON at all (that
  * is sent, after a note: notes). With --form, a file that is not UTF-8 too (see within).
  */
-function payloadProblem(file: string, payload: Buffer, form: boolean): string | undefined {
+function payloadProblem(file: string, payload: Buffer, json: PayloadJson, form: boolean): string | undefined {
   const notUtf8 = form ? notUtf8At(payload) : undefined;
   if (notUtf8 !== undefined) {
     // A host's form carries the JSON as UTF-8 text: read as such, the file's other bytes would go out as U+FFFD,
     // a body the gateway takes (and signed so) though it is not the file.
     return `payload file ${withoutInvisible(file)} is not valid UTF-8 (${notUtf8}): --form sends the JSON as UTF-8 text, which would change those bytes; save it as UTF-8; nothing sent`;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(payload.toString("utf8").replace(/^\uFEFF/, ""));
-  } catch {
-    return undefined;
-  }
+  if (!("parsed" in json)) return undefined;
+  const parsed = json.parsed;
   if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) return undefined;
   return `payload file ${withoutInvisible(file)} is JSON but not an object (${jsonKind(parsed)}): a webhook payload is a JSON object, as every Git host sends, and the gateway answers any other body 400; nothing sent`;
+}
+
+/** The payload's text (without a byte-order mark) read as JSON once: its value, or JSON.parse's error. */
+type PayloadJson = { text: string } & ({ parsed: unknown } | { error: unknown });
+
+function readPayloadJson(payload: Buffer): PayloadJson {
+  const text = payload.toString("utf8").replace(/^\uFEFF/, "");
+  try {
+    return { text, parsed: JSON.parse(text) };
+  } catch (error) {
+    return { text, error };
+  }
 }
 
 /**
@@ -375,23 +383,21 @@ function notUtf8At(payload: Buffer): string | undefined {
 }
 
 /** What the provider would do differently, said before sending. */
-function notes(provider: Provider, event: string, payload: Buffer): string[] {
+function notes(provider: Provider, event: string, payload: Buffer, json: PayloadJson): string[] {
   const out: string[] = [];
   if (provider === "gitlab" && event === "ping") {
     out.push('GitLab has no ping event: sending a "Push Hook", as its Test button does');
   }
   // Sent anyway (how the gateway answers malformed JSON is worth testing), but said with where it breaks: the
   // gateway's 400 never says.
-  const text = payload.toString("utf8").replace(/^\uFEFF/, "");
-  try {
-    JSON.parse(text);
+  if ("parsed" in json) {
     // Read with U+FFFD for its other bytes, it parsed: the gateway reads no such body (400 "body is not valid
     // UTF-8"), and its 400 does not say where. Git hosts send UTF-8; an editor's "ANSI" (Windows-1252) does not.
     const notUtf8 = notUtf8At(payload);
     if (notUtf8 !== undefined)
       out.push(`payload is not valid UTF-8 (${notUtf8}); the gateway answers 400; sent anyway`);
-  } catch (error) {
-    out.push(`payload is ${jsonSyntaxProblem(text, error)}; sent anyway`);
+  } else {
+    out.push(`payload is ${jsonSyntaxProblem(json.text, json.error)}; sent anyway`);
   }
   // GitLab drops a webhook whose JSON is over 25 MB as GitHub does (gitlab-org/gitlab MR 38687, LimitedEncoder).
   if ((provider === "github" || provider === "gitlab") && payload.length > MAX_PAYLOAD_BYTES) {
@@ -697,7 +703,8 @@ export async function runSend(argv: string[]): Promise<number> {
     process.stderr.write(`hookgate send: ${withoutInvisible((error as Error).message)}\n`);
     return 1;
   }
-  const shapeProblem = payloadProblem(values.payload, payload, values.form);
+  const json = readPayloadJson(payload);
+  const shapeProblem = payloadProblem(values.payload, payload, json, values.form);
   if (shapeProblem) {
     process.stderr.write(`hookgate send: ${shapeProblem}\n`);
     return 1;
@@ -710,7 +717,7 @@ export async function runSend(argv: string[]): Promise<number> {
     process.stderr.write(`hookgate send: cannot sign with this secret: ${problem}\n`);
     return 2;
   }
-  for (const note of notes(values.provider, values.event, payload)) {
+  for (const note of notes(values.provider, values.event, payload, json)) {
     process.stderr.write(`hookgate send: note: ${note}\n`);
   }
   const signed = signDelivery({
