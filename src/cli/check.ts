@@ -65,7 +65,7 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
       "hookgate:secretNamePrefix goes in front of every name):\n",
   );
   io.stdout(secretsTable(config.routes));
-  for (const note of config.notes ?? []) io.stdout(`note: ${withoutInvisible(note)}\n`);
+  for (const line of documentNoteLines(config.notes)) io.stdout(`${line}\n`);
   for (const line of routeNoteLines(config.routes)) io.stdout(`${line}\n`);
   // check reads no stack config: whether the stack sets github.manageWebhooks, only `pulumi up` knows.
   for (const sharing of generatedSecretSharingProblems(config.routes)) {
@@ -86,6 +86,14 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
   const dashboard = dashboardNote(count);
   if (dashboard) io.stdout(`note: ${dashboard}\n`);
   return 0;
+}
+
+/**
+ * The notes on keys of the file that nothing reads (RoutesConfig.notes: a shadowed top-level jenkins, an auth
+ * option the route's provider ignores), one `note:` line each, as check, and serve at its start, print them.
+ */
+export function documentNoteLines(notes: readonly string[] = []): string[] {
+  return notes.map((note) => `note: ${withoutInvisible(note)}`);
 }
 
 /**

@@ -31,7 +31,7 @@ import { WORK_RESERVE_MS } from "../gateway/routeHandler";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
 import { webhookSecretNames } from "../local/localSecrets";
-import { routeNoteLines } from "./check";
+import { documentNoteLines, routeNoteLines } from "./check";
 import { connectUrl, parseCommandArgs, shownUrl, shownUrlArgument, UsageError } from "./commandKit";
 import { deliveryHeaders, explainRoutes, PAYLOAD_NAMES_EVENT } from "./explain";
 import { sampleDeliveryLines } from "./logSampler";
@@ -258,7 +258,7 @@ export async function runServe(argv: string[]): Promise<number> {
     return 1;
   }
 
-  process.stdout.write(banner(gateway, { ...options, proxy }));
+  process.stdout.write(banner(gateway, { ...options, proxy, documentNotes: config.notes }));
 
   await stopRequested;
   const { drained, unwritten } = await gateway.close();
@@ -382,6 +382,8 @@ export function banner(
     proxy?: ProxySettings;
     /** The payloads a test delivery may use; the shipped examples/ when absent. */
     examples?: readonly ExampleDelivery[];
+    /** The routes file's notes on keys nothing reads (RoutesConfig.notes), which the routes no longer show. */
+    documentNotes?: readonly string[];
   },
 ): string {
   const rel = (p: string) => {
@@ -411,8 +413,9 @@ export function banner(
       `  POST ${gateway.url}/hooks/${route.name.padEnd(width)}  ${route.provider.padEnd(16)} ${describeAction(route)}`,
     );
   }
-  // As check prints them: a route that can never match would otherwise start without a word.
-  const notes = routeNoteLines(gateway.routes);
+  // As check prints them: a route that can never match, or an edit of a key nothing reads (a top-level
+  // jenkins behind defaults.jenkins), would otherwise start without a word.
+  const notes = [...documentNoteLines(options.documentNotes), ...routeNoteLines(gateway.routes)];
   if (notes.length > 0) lines.push("", ...notes);
   // A missing webhook secret refuses every delivery (401); any other fails only the actions needing it.
   const webhookSecrets = new Set(webhookSecretNames(gateway.routes));

@@ -1,7 +1,8 @@
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { expect } from "chai";
-import { routeNoteLines } from "../../src/cli/check";
+import { documentNoteLines, routeNoteLines } from "../../src/cli/check";
 import { explainRoutes } from "../../src/cli/explain";
 import { banner, routesProblemsMessage, startFailureMessage } from "../../src/cli/serve";
 import { RoutesFileError } from "../../src/core/errors";
@@ -13,6 +14,8 @@ import type { Route } from "../../src/core/types";
 import { verifyDelivery } from "../../src/core/verify";
 import { SecretsFileError } from "../../src/local/fileSecretStore";
 import { StateDirInUseError } from "../../src/local/stateDirLock";
+import { runInProcess } from "./checkHarness";
+import { startServe } from "./serveHarness";
 
 const OPTIONS = {
   routes: "routes.yaml",
@@ -91,6 +94,67 @@ routes:
     const routes = routesOf(JENKINS_ROUTE);
     expect(routeNoteLines(routes)).to.deep.equal([]);
     expect(bannerFor(routes, [])).not.to.match(/^note:/m);
+  });
+
+  // Keys nothing reads: a top-level jenkins behind defaults.jenkins, a GitHub-only auth option on a GitLab route.
+  const UNREAD_KEYS = `version: 1
+jenkins: { url: "http://127.0.0.1:9090", credentials: hookgate/old-jenkins }
+defaults:
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: gl-build
+    provider: gitlab
+    secret: hookgate/gitlab-webhook
+    auth: { allowSha1: true }
+    match: { repos: [acme/api], events: [pushh] }
+    action: { type: jenkins, job: api/build }
+`;
+
+  it("prints the file's notes on keys nothing reads before the route notes, each line as check prints it", () => {
+    const parsed = parseRoutes(UNREAD_KEYS, "routes\u001b[2J.yaml");
+    expect(parsed.problems).to.deep.equal([]);
+    const routes = parsed.config?.routes ?? [];
+    const documentNotes = parsed.config?.notes ?? [];
+    const lines = documentNoteLines(documentNotes);
+    expect(lines).to.have.length(2);
+    expect(lines[0]).to.match(/^note: routes\\u001b\[2J\.yaml:2:1: jenkins: never used: /);
+    expect(lines[1]).to.match(
+      /^note: routes\\u001b\[2J\.yaml:9:\d+: route gl-build: auth\.allowSha1 has no effect/,
+    );
+    const out = banner(
+      {
+        url: "http://127.0.0.1:8787",
+        routes,
+        secretsFile: ".hookgate/secrets.json",
+        generatedSecrets: [],
+        missingSecrets: [],
+        resumed: 0,
+      },
+      { ...OPTIONS, documentNotes },
+    );
+    expect(out).to.include(`\n\n${[...lines, ...routeNoteLines(routes)].join("\n")}\n`);
+    expect(out).not.to.match(/\p{Cc}(?<!\n)|\p{Cf}/u);
+  });
+
+  it("hookgate serve starts with the same notes on keys nothing reads as hookgate check prints for its file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookgate-serve-notes-"));
+    try {
+      const file = join(dir, "routes.yaml");
+      writeFileSync(file, UNREAD_KEYS);
+      const check = await runInProcess(["check", "-r", file]);
+      expect(check.code, check.stderr).to.equal(0);
+      const fileNotes = check.stdout.split("\n").filter((line) => line.startsWith(`note: ${file}:`));
+      expect(fileNotes).to.have.length(2);
+      const serve = await startServe(["--routes", file, "--state-dir", join(dir, "state")]);
+      try {
+        const started = serve.output().split("\n");
+        for (const line of fileNotes) expect(started).to.include(line);
+      } finally {
+        await serve.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
