@@ -776,7 +776,7 @@ const ITEM_KIND_TREE = "nextBuildNumber,jobs[name]{0,1}";
 
 type ItemKind =
   | { kind: "job" | "folder" }
-  /** The API answered, and named neither. */
+  /** The API answered an object, and it named neither. */
   | { kind: "neither" }
   /** The API could not be read: why. */
   | { kind: "unread"; error: ActionError };
@@ -791,7 +791,14 @@ async function itemKind(
   const read = await readItem(itemUrl, ITEM_KIND_TREE, headers, dispatcher, clients);
   if ("error" in read) return { kind: "unread", error: read.error };
   const item = read.json;
-  if (!isJsonObject(item)) return { kind: "neither" };
+  // Jenkins exports an item as an object (hudson.model.Api): anything else (JSON null, from a proxy) was not
+  // read, as a body that is not JSON is not, and says nothing of the item's kind; a repeat is harmless.
+  if (!isJsonObject(item)) {
+    const error = new ActionError("Jenkins remote API answered 200 with JSON that is not an object", {
+      retryable: true,
+    });
+    return { kind: "unread", error };
+  }
   if (typeof item.nextBuildNumber === "number") return { kind: "job" };
   return Array.isArray(item.jobs) ? { kind: "folder" } : { kind: "neither" };
 }

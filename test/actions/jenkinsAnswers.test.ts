@@ -783,6 +783,15 @@ describe("Function: triggerJenkins and a redirect to the item itself (a folder's
       "Jenkins remote API answered 200 with a body that is not JSON",
       undefined,
     ],
+    // Jenkins exports an item as an object: anything else is a proxy's or broken answer, as a page is.
+    ...(["null", "5", '"job"', "[]", '[{"nextBuildNumber":3}]'] as const).map(
+      (body): [string, (req: Seen) => Reply, string, undefined] => [
+        `answers the JSON ${body}, not an object`,
+        () => ({ status: 200, headers: JSON_HEADERS, body }),
+        "Jenkins remote API answered 200 with JSON that is not an object",
+        undefined,
+      ],
+    ),
   ];
   for (const [what, api, reason, retryAfterMs] of passing) {
     it(`triggerJenkins retries a redirect to the item itself, saying its kind could not be read, when the remote API ${what}`, async () => {
@@ -805,7 +814,7 @@ describe("Function: triggerJenkins and a redirect to the item itself (a folder's
 
   for (const [what, api] of [
     ["names neither builds nor jobs", (req: Seen) => apiAnswer(req, { _class: "Something" })],
-    ["answers JSON that is not an object", () => ({ status: 200, headers: JSON_HEADERS, body: "null" })],
+    ["answers an object without either", () => ({ status: 200, headers: JSON_HEADERS, body: "{}" })],
   ] as Array<[string, (req: Seen) => Reply]>) {
     it(`triggerJenkins fails final, without the Jenkins url advice, when the remote API ${what}`, async () => {
       const err = await tryOnce(api);
