@@ -181,6 +181,17 @@ describe("README", () => {
     expect(bodies).to.include("With `api.ipAllowlist`, API Gateway refuses other sources");
   });
 
+  // Deployments have seen API Gateway answer a body over 10 MB in plain text, not with the gateway response the
+  // stack sets (review h515: lgtm-generator#10, zenn.dev's quote of AWS's important notes).
+  it("the README says a body over 10 MB may be answered 413 in plain text, and that the alarm may not see it", () => {
+    const row = README.split("\n").find((line) => line.startsWith("| `413` | `rejected` |"));
+    expect(row).to.include("`HTTP content length exceeded 10485760 bytes.`");
+    expect(row).to.include("only if API Gateway writes that request to the access log");
+    expect(README).to.include(
+      '**GitHub shows `413 {"message":"Request Too Long"}`, `413 HTTP content length exceeded 10485760 bytes.`',
+    );
+  });
+
   // API Gateway's own answers (throttling, a body too large) count towards GitLab's auto-disabling of a hook like
   // any other failure; while disabled, GitLab sends nothing, and the README did not say so (review h369).
   it("the README says GitLab auto-disables a hook after 4 failed answers in a row, API Gateway's own included, and to re-enable it", () => {
