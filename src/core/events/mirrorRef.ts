@@ -2,8 +2,9 @@
 // the full ref (MirrorSyncPush in gogs/gogs internal/database/actions.go, Ref: the refName that
 // parseRemoteUpdateOutput, internal/database/mirror.go, reads after "-> "): "main" for a branch, new or moved,
 // and "v1.0" for a new tag. Gitea before 1.19.4 sent a moved branch so too (go-gitea#24824, fixed by #24994). A
-// user's own push names the full ref (CommitRepo: RefFullName); a mirrored tag's move, and a mirrored deletion,
-// send no push. Git prints refs/remotes/origin/x short too ("origin/x"), and a mirror clone fetches refs/*, so a
+// user's own push names the full ref (CommitRepo: RefFullName); a mirrored tag's move, a mirrored deletion and
+// an upstream's force-push (" + a...b main -> main (forced update)", a line parseRemoteUpdateOutput skips) send
+// no push. Git prints refs/remotes/origin/x short too ("origin/x"), and a mirror clone fetches refs/*, so a
 // short name holding "/" may be an upstream's remote-tracking ref as well as branch or tag feature/x.
 import { isZeroSha, type RefParts, refFromName } from "./fields";
 
