@@ -277,7 +277,16 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
               add(
                 at("action", "steps", i, "delete-s3-prefix", "prefix"),
                 notPerPullRequestPrefixProblem(prefix.prefix, provider) ??
-                  (reposRefused ? undefined : repoFreePrefixProblem(prefix.prefix, match?.repos, provider)),
+                  (reposRefused
+                    ? undefined
+                    : repoFreePrefixProblem(
+                        prefix.prefix,
+                        match?.repos,
+                        provider,
+                        provider === undefined || provider === "gitlab"
+                          ? nestingNeighbour(routes, index, prefix.bucket, prefix.prefix, defaults.provider)
+                          : undefined,
+                      )),
               );
               add(
                 at("action", "steps", i, "delete-s3-prefix", "prefix"),
@@ -1254,6 +1263,60 @@ function reposMayNest(repos: unknown): boolean {
 }
 
 /**
+ * The name of another GitLab (or provider-less) route whose delete-s3-prefix may delete in the same bucket as
+ * this prefix and whose `repos`, beside this route's, may take a subgroup's project beside a project (`acme/*`
+ * here, `acme/*` + `/*` there: acme/web !1's previews/acme/web-pr-1/ holds acme/web-pr-1/x !2's). A route of
+ * another bucket, or whose prefix's literal start differs from this one's where both have text, deletes
+ * elsewhere. Undefined when this route's own `repos` may nest (its own problem says so) or no route does.
+ */
+export function nestingNeighbour(
+  routes: readonly unknown[],
+  index: number,
+  bucket: unknown,
+  prefix: string,
+  defaultProvider: unknown,
+): string | undefined {
+  const route = routes[index] as Record<string, unknown> | undefined;
+  const ownRepos = (route?.match as Record<string, unknown> | undefined)?.repos;
+  if (reposMayNest(ownRepos) || typeof bucket !== "string") return undefined;
+  const start = literalStart(prefix);
+  for (const [other, value] of routes.entries()) {
+    if (other === index || value === null || typeof value !== "object") continue;
+    const candidate = value as Record<string, unknown>;
+    const provider = routeProvider(candidate.provider, defaultProvider);
+    if (provider !== undefined && provider !== "gitlab") continue;
+    const repos = (candidate.match as Record<string, unknown> | undefined)?.repos;
+    // A repos of the wrong shape is refused at its place; none is every project.
+    if (repos !== undefined && !(Array.isArray(repos) && repos.every((glob) => typeof glob === "string")))
+      continue;
+    if (!reposMayNest(repos === undefined ? undefined : [...(ownRepos as string[]), ...repos])) continue;
+    if (!sharesBucket(candidate.action, bucket, start)) continue;
+    return typeof candidate.name === "string" ? candidate.name : `routes[${other}]`;
+  }
+  return undefined;
+}
+
+/** The text before a template's first field: every prefix it renders starts with it. */
+function literalStart(template: string): string {
+  const field = template.indexOf("{{");
+  return (field < 0 ? template : template.slice(0, field)).trimStart();
+}
+
+/** Whether a pr-cleanup action has a delete-s3-prefix step in the bucket whose prefixes may meet `start`'s. */
+function sharesBucket(action: unknown, bucket: string, start: string): boolean {
+  const fields = action !== null && typeof action === "object" ? (action as Record<string, unknown>) : {};
+  if (fields.type !== "pr-cleanup" || !Array.isArray(fields.steps)) return false;
+  return fields.steps.some((step) => {
+    const own = (step as Record<string, unknown> | null)?.["delete-s3-prefix"] as
+      | Record<string, unknown>
+      | undefined;
+    if (own?.bucket !== bucket || typeof own.prefix !== "string") return false;
+    const theirs = literalStart(own.prefix);
+    return theirs.startsWith(start) || start.startsWith(theirs);
+  });
+}
+
+/**
  * Whether a template names the repository, as far as `repos` lets several through: its full name, or its owner
  * and name joined by "/"; its name alone when every repository is one owner's. Always, when `repos` names one
  * repository. A `pullRequest` template (a delete-s3-prefix prefix) is rendered for pull request payloads only,
@@ -1264,14 +1327,19 @@ export function namesRepository(
   repos: unknown,
   provider?: Provider,
   pullRequest = false,
+  othersNest = false,
 ): boolean {
   const scope = reposScope(repos);
-  if (scope === "one") return true;
-  const nest = reposMayNest(repos);
+  // Another route's projects in the same bucket may be a subgroup's beside this route's one project.
+  const nestedBeside = othersNest && pullRequest && (provider === undefined || provider === "gitlab");
+  if (scope === "one" && !nestedBeside) return true;
+  const nest = othersNest || reposMayNest(repos);
   const apart = (field: RegExp) => keptApart(template, field, provider, pullRequest, nest);
   const leaves = payloadLeaves(provider);
   if (apart(FULL_NAME_FIELD) || apart(OWNER_SLASH_NAME) || apart(leaves.fullName)) return true;
   if (pullRequest && apart(leaves.baseFullName)) return true;
+  // One project: only text after {{repo.path}} in its folder can hold the other route's projects.
+  if (scope === "one") return !new RegExp(REPO_PATH_RUN_ON.source).test(template);
   if (scope !== "one owner") return false;
   // One owner: its field is the same text for every repository, as literal text is. Its own text: its digits
   // run into a number as any text's do ({{repo}}{{owner}}{{pr.number}}: 12/ab #123 and 12/ab12 #3 are ab12123).
@@ -1292,12 +1360,13 @@ export function repoPathFix(
   provider?: Provider,
   repos?: unknown,
   pullRequest = false,
+  othersNest = false,
 ): {
   how: "none" | "name" | "joined" | "foreign" | "touching" | "nested" | "folders";
   fix: string;
   foreign?: string;
 } {
-  const names = (text: string) => namesRepository(text, repos, provider, pullRequest);
+  const names = (text: string) => namesRepository(text, repos, provider, pullRequest, othersNest);
   // A field naming the repository run into another: a "/" after every field another follows with no "/"
   // between, when that is what keeps it apart (in a fix too).
   const apart = (text: string) => text.replace(/\}\}([^{/]*)\{\{/g, "}}$1/{{");
@@ -1329,7 +1398,7 @@ export function repoPathFix(
   if (
     pullRequest &&
     (provider === undefined || provider === "gitlab") &&
-    reposMayNest(repos) &&
+    (othersNest || reposMayNest(repos)) &&
     nested !== template &&
     names(nested)
   ) {
@@ -1358,12 +1427,17 @@ export function repoFreePrefixProblem(
   template: string,
   repos: unknown,
   provider?: Provider,
+  nestingRoute?: string,
 ): string | undefined {
-  if (namesRepository(template, repos, provider, true) || safeTemplateProblems(template).length > 0)
+  const othersNest = nestingRoute !== undefined;
+  if (
+    namesRepository(template, repos, provider, true, othersNest) ||
+    safeTemplateProblems(template).length > 0
+  )
     return undefined;
   // A pull request id or URL of the host's own is one pull request's of all repositories.
   if (payloadLeaves(provider).unique.test(template)) return undefined;
-  const { how, fix, foreign } = repoPathFix(template, provider, repos, true);
+  const { how, fix, foreign } = repoPathFix(template, provider, repos, true, othersNest);
   // Within the 300 characters every message keeps, after its location and a route name of 40 escaped characters.
   if (how === "foreign") {
     return (
@@ -1382,6 +1456,13 @@ export function repoFreePrefixProblem(
       // Said generally: no one example of two pull requests holds for every prefix of this shape.
       "a field of folders comes before the repository's full name: a branch may spell another repository's " +
       `folders, nesting prefixes; write ${suggestedText(fix, 66)}`
+    );
+  }
+  if (how === "nested" && nestingRoute !== undefined) {
+    // The other route's name is clipped shorter, and so is the fix, to keep within the 300 characters.
+    return (
+      "text follows {{repo.path}} in its folder: GitLab subgroups nest, so route " +
+      `${shownText(nestingRoute, 20)}'s projects (same bucket) may be under the prefix; write ${suggestedText(fix, 48)}`
     );
   }
   if (how === "nested") {
