@@ -25,8 +25,9 @@ export function cleanupPrefixProblems(prefix: string, provider = "github", repos
   );
 }
 
-/** One closed pull request of acme/api. */
+/** One closed pull request, of acme/api unless `repo` names another repository ("owner/name"). */
 export interface ClosedPullRequest {
+  repo?: string;
   number: number;
   headRef: string;
   baseRef?: string;
@@ -38,12 +39,19 @@ export interface ClosedPullRequest {
 /** The prefix that pull request deletes under. */
 export function renderedCleanupPrefix(prefix: string, pr: ClosedPullRequest): string {
   const baseRef = pr.baseRef ?? "main";
+  const fullName = pr.repo ?? "acme/api";
+  const slash = fullName.lastIndexOf("/");
   const event = {
     provider: pr.provider ?? "github",
     deliveryId: "d-1",
     event: "pull_request",
     action: "closed",
-    repo: { owner: "acme", name: "api", fullName: "acme/api", defaultBranch: "main" },
+    repo: {
+      owner: fullName.slice(0, slash),
+      name: fullName.slice(slash + 1),
+      fullName,
+      defaultBranch: "main",
+    },
     branch: baseRef,
     deleted: false,
     changedFiles: [],

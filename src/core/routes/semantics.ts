@@ -1129,6 +1129,9 @@ function startsValue(
   // In a prefix, on any host, one repository's may be a folder of another's: login/acme from feature is
   // feature/login/acme/ with {{pr.headRef.path}}/{{repo.path}}/, the folder of acme/web's from feature/login.
   if (value === "folders" && (nestedOwners || prefix) && FOLDERS_ANYWHERE.test(before)) return false;
+  // So may a name where it names the repository (one owner's): acme/api's from feature is feature/pr-1/api/
+  // with {{pr.headRef.path}}/pr-{{pr.number}}/{{repo}}/, the folder of acme/web's from feature/pr-1/api.
+  if (value === "name" && prefix && FOLDERS_ANYWHERE.test(before)) return false;
   if (value === "name" && nestedOwners && FOLDERS_FIELD.test(leftField)) return false;
   if (leftText.includes("/")) return true;
   const number = before.slice(0, left + 2);
@@ -1377,8 +1380,13 @@ export function repoPathFix(
     (pullRequest ? otherHostsLeaf(template, provider, "baseFullName") : undefined);
   if (foreign !== undefined)
     return { how: "foreign", fix: keptApartFix(template.replaceAll(foreign, "{{repo.path}}")), foreign };
-  // A field of folders before the full name as folders (a prefix): the full name first.
-  const fullName = new RegExp(`\\{\\{\\s*repo\\.path\\s*\\}\\}|${OWNER_SLASH_NAME.source}`).exec(template);
+  // A field of folders before the full name as folders (a prefix), or the name where one owner's makes it
+  // name the repository: the full name first.
+  const oneOwnersName =
+    reposScope(repos) === "one owner" ? `|${REPO_NAME_FIELD.source}|${UNDERSCORED_FIELD.source}` : "";
+  const fullName = new RegExp(
+    `\\{\\{\\s*repo\\.path\\s*\\}\\}|${OWNER_SLASH_NAME.source}${oneOwnersName}`,
+  ).exec(template);
   const first = `{{repo.path}}/${template.trimStart()}`;
   if (
     pullRequest &&

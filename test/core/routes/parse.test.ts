@@ -2700,9 +2700,9 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     // One owner's own text, digits and all, beside the number: api-team1-pr-12 is api's #12 alone.
     ['["team1/*"]', "previews/{{repo}}-{{owner}}-pr-{{pr.number}}/"],
     ['["team1/*"]', "previews/{{pr.number}}-{{owner}}-{{repo}}/"],
-    // A head branch's folders before the number: a name alone holds no "/", so the folders after the branch's
-    // are counted (review h476).
-    ['["platform/team/*"]', "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo}}/", "gitlab"],
+    // (A head branch's folders before the name, {{pr.headRef.path}}/pr-{{pr.number}}/{{repo}}/, taken here
+    // since review h476, are refused: a branch may spell the folders and the name, nesting one repository's
+    // prefix under another's; see foldersBeforeName.test.ts.)
     // Text after a full name in its folder: a GitHub or Bitbucket owner holds no subgroup; GitLab's
     // {{owner}}/{{repo}} writes the owner's "/" as %2F, one folder (review h491).
     [undefined, "previews/{{repo.path}}-pr-{{pr.number}}/", "github"],
