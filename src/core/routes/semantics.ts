@@ -953,9 +953,22 @@ const PULL_REQUEST_NUMBER_LEAVES: Readonly<Record<Provider, readonly string[]>> 
   "bitbucket-server": ["pullRequest.id"],
 };
 
-/** A host's payload leaves one pull request has and no other that are not digits alone: its URL, node id. */
+/** A host's payload leaves one pull request has and no other, not digits alone nor ending with them: node id. */
 const PULL_REQUEST_TEXT_LEAVES: Readonly<Record<Provider, readonly string[]>> = {
-  github: ["html_url", "url", "node_id"].map((leaf) => `pull_request.${leaf}`),
+  github: ["pull_request.node_id"],
+  gitea: [],
+  gitlab: [],
+  bitbucket: [],
+  "bitbucket-server": [],
+};
+
+/**
+ * A host's payload leaves holding a pull request's URL, one pull request's alone, ending with its number
+ * (…/pull/12, …/-/merge_requests/12, …/pull-requests/12, test/fixtures/payloads): that number runs into a
+ * branch after it as {{pr.number}} does (…/pull/1 from 2fa and …/pull/12 from fa end …/pull/12fa).
+ */
+const PULL_REQUEST_URL_LEAVES: Readonly<Record<Provider, readonly string[]>> = {
+  github: ["html_url", "url"].map((leaf) => `pull_request.${leaf}`),
   gitea: ["html_url", "url"].map((leaf) => `pull_request.${leaf}`),
   gitlab: ["object_attributes.url"],
   bitbucket: ["pullrequest.links.html.href"],
@@ -998,7 +1011,7 @@ export const PR_NUMBER_FIELD = /\{\{\s*pr\.number\s*\}\}/;
 /**
  * A delete-s3-prefix prefix whose {{pr.number}} (or a payload number or id of the host's) touches a branch
  * field (or a payload head or base branch of the host's) with no text, or digits only, between them, and names
- * the pull request by nothing else that is its own (another number apart from any branch, a payload URL): the
+ * the pull request by nothing else that is its own (another number or a payload URL apart from any branch): the
  * branch's own digits then run into the number, so x1's #2 and x's #12 are both x12 ({{pr.number}}{{pr.headRef}}:
  * 2fa's #1 and fa's #12 are both 12fa), and closing one deletes the other's objects. Any non-digit between them
  * ends the number where the branch ends ("-": x1-2, x-12). A template with problems is reported as such.
@@ -1008,12 +1021,16 @@ export function numberIntoBranchPrefixProblem(template: string, provider?: Provi
   const hosts = provider === undefined ? PROVIDERS : [provider];
   if (payloadPattern(hosts.flatMap((host) => PULL_REQUEST_TEXT_LEAVES[host])).test(template))
     return undefined;
+  // A URL ends with the number: it counts as one, its digits running into a branch after it (never before
+  // it: a URL starts "https%3A", which no branch's encoded name runs into).
+  const payloadUrl = payloadPattern(hosts.flatMap((host) => PULL_REQUEST_URL_LEAVES[host]));
   const payloadNumber = payloadPattern(hosts.flatMap((host) => PULL_REQUEST_NUMBER_LEAVES[host]));
   const payloadHead = whole(payloadPattern(hosts.flatMap((host) => PAYLOAD_BRANCH_LEAVES[host].head)));
   const payloadBase = whole(payloadPattern(hosts.flatMap((host) => PAYLOAD_BRANCH_LEAVES[host].base)));
   const isBranch = (field: string) =>
     ANY_BRANCH_FIELD.test(field) || payloadHead.test(field) || payloadBase.test(field);
-  const numbers = new RegExp(`${PR_NUMBER_FIELD.source}|${payloadNumber.source}`, "g");
+  const numbers = new RegExp(`${PR_NUMBER_FIELD.source}|${payloadNumber.source}|${payloadUrl.source}`, "g");
+  const isUrl = (field: string) => whole(payloadUrl).test(field);
   let touching: { number: string; field: string; digits: string; numberFirst: boolean } | undefined;
   for (const found of template.matchAll(numbers)) {
     const [, leftField = "", leftDigits = ""] =
@@ -1021,11 +1038,12 @@ export function numberIntoBranchPrefixProblem(template: string, provider?: Provi
     const [, rightDigits = "", rightField = ""] =
       /^(\d*)(\{\{[^{}]*\}\})/.exec(template.slice(found.index + found[0].length)) ?? [];
     const number = found[0];
-    const here = isBranch(leftField)
-      ? { number, field: leftField, digits: leftDigits, numberFirst: false }
-      : isBranch(rightField)
-        ? { number, field: rightField, digits: rightDigits, numberFirst: true }
-        : undefined;
+    const here =
+      isBranch(leftField) && !isUrl(number)
+        ? { number, field: leftField, digits: leftDigits, numberFirst: false }
+        : isBranch(rightField)
+          ? { number, field: rightField, digits: rightDigits, numberFirst: true }
+          : undefined;
     // This number is kept apart from every branch: it alone tells the pull requests apart.
     if (here === undefined) return undefined;
     touching ??= here;
