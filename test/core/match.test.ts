@@ -250,7 +250,10 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     push({
       provider: "gitlab",
       changedFiles: ["docs/a.md"],
-      payload: { commits: Array.from({ length: 20 }, () => ({})), total_commits_count: 25 },
+      payload: {
+        commits: Array.from({ length: 20 }, () => ({ modified: ["docs/a.md"] })),
+        total_commits_count: 25,
+      },
     }),
     true,
     "matched: repo acme/api, event push, branch main, files not all known (the payload does not list every file the push changed)",
@@ -261,7 +264,10 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     push({
       provider: "gitlab",
       changedFiles: ["docs/a.md"],
-      payload: { commits: Array.from({ length: 3 }, () => ({})), total_commits_count: 3 },
+      payload: {
+        commits: Array.from({ length: 3 }, () => ({ modified: ["docs/a.md"] })),
+        total_commits_count: 3,
+      },
     }),
     false,
     "no changed file matches [src/**]",
@@ -272,7 +278,7 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     push({
       provider: "gitea",
       changedFiles: ["docs/a.md"],
-      payload: { commits: Array.from({ length: 5 }, () => ({})), total_commits: 7 },
+      payload: { commits: Array.from({ length: 5 }, () => ({ modified: ["docs/a.md"] })), total_commits: 7 },
     }),
     true,
     "matched: repo acme/api, event push, branch main, files not all known (the payload does not list every file the push changed)",
@@ -1382,6 +1388,61 @@ describe("Function: compileMatcher (a Gogs push, which lists at most 5 commits a
   it("a Gogs push listing 4 commits outside src, fewer than Gogs cuts to, is refused by paths: [src/**]", () => {
     expect(onMainUnderSrc(gogsPush(4)).reason).to.equal("no changed file matches [src/**]");
   });
+});
+
+describe("Function: compileMatcher (a push whose commits carry no file lists)", () => {
+  const before = "a".repeat(40);
+  const after = "b".repeat(40);
+  const repository = { name: "api", full_name: "acme/api", owner: { login: "acme" } };
+  // As Gogs 0.10 (gogs/gogs#3897) and Gitea 1.4 (go-gitea/gitea#4313) sent a commit: no added, modified, removed.
+  const withoutLists = { id: after, message: "Update 'src/app.ts'\n", timestamp: "2017-03-13T13:52:11Z" };
+  const deliver = (header: string, commits: unknown[]) => {
+    const payload = { ref: "refs/heads/main", before, after, repository, commits };
+    const provider = header === "X-GitHub-Event" ? "github" : "gitea";
+    const headers = bagOf({ [header]: "push", "X-GitHub-Delivery": "d-1", "X-Gitea-Delivery": "d-1" });
+    return normaliseDelivery(provider, headers, payload, Buffer.from(JSON.stringify(payload)));
+  };
+  const UNKNOWN = `${MAIN}, files not all known (the payload does not list every file the push changed)`;
+  const cases: Array<[string, string, unknown[], boolean, string]> = [
+    [
+      "a Gogs 0.10 push (no total) whose commit lists no files",
+      "X-Gogs-Event",
+      [withoutLists],
+      true,
+      UNKNOWN,
+    ],
+    ["a Gitea 1.4 push whose commit lists no files", "X-Gitea-Event", [withoutLists], true, UNKNOWN],
+    ["a GitHub push whose commit omits the lists", "X-GitHub-Event", [withoutLists], true, UNKNOWN],
+    [
+      "a push with a commit outside src and one without lists",
+      "X-Gitea-Event",
+      [{ ...withoutLists, id: before, added: [], removed: [], modified: ["docs/a.md"] }, withoutLists],
+      true,
+      UNKNOWN,
+    ],
+    [
+      "a Gogs push whose lists are null, as Go writes an empty list (an empty commit)",
+      "X-Gogs-Event",
+      [{ ...withoutLists, added: null, removed: null, modified: null }],
+      false,
+      "no changed file matches [src/**] (the delivery lists no changed files)",
+    ],
+    [
+      "a Gogs push that modified docs/a.md only, its other lists null",
+      "X-Gogs-Event",
+      [{ ...withoutLists, added: null, removed: null, modified: ["docs/a.md"] }],
+      false,
+      "no changed file matches [src/**]",
+    ],
+  ];
+  for (const [what, header, commits, matched, reason] of cases) {
+    it(`paths: [src/**] ${matched ? "matches" : "refuses"} ${what}`, () => {
+      const provider = header === "X-GitHub-Event" ? "github" : "gitea";
+      const matcher = compileMatcher({ ...route({ branches: ["main"], paths: ["src/**"] }), provider });
+      const decision = matcher(deliver(header, commits));
+      expect([decision.matched, decision.reason]).to.deep.equal([matched, reason]);
+    });
+  }
 });
 
 describe("Function: compileMatcher (a Gogs pull request, which names base_branch and head_branch)", () => {

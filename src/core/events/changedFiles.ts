@@ -78,8 +78,10 @@ const GOGS_MAX_COMMITS = 5;
  * 2,048 commits (with no total; GitHub Enterprise Server sends `size`) and 3,000 files per commit. A push
  * that rewrote its branch lists only the commits after `before`: GitHub says so (`forced: true`), and a
  * rewind to an older commit lists none though the ref moved (GitLab's total_commits_count 0; Gitea, whose
- * payload has no `forced`, likewise), so the files of the commits it dropped are listed nowhere. Files
- * changed by the others are unknown, so a `paths` filter cannot rule the push out.
+ * payload has no `forced`, likewise), so the files of the commits it dropped are listed nowhere. A commit
+ * with no `added`, `modified` nor `removed` list lists none of its files: Gogs 0.10 (gogs/gogs#3897)
+ * and Gitea 1.4 (go-gitea/gitea#4313) sent no lists at all, and GitHub's OpenAPI description does not
+ * require them. Files changed by the others are unknown, so a `paths` filter cannot rule the push out.
  */
 export function commitListTruncated(event: unknown): boolean {
   const payload = obj((event as { payload?: unknown } | undefined)?.payload);
@@ -109,12 +111,17 @@ function listsSomeCommitsOnly(payload: Record<string, unknown>, gitea: boolean):
   if (listed.length >= GITHUB_MAX_COMMITS) return true;
   return listed.some((commit) => {
     const lists = obj(commit);
+    if (lists === undefined) return false;
     let files = 0;
+    let readable = false;
     for (const key of FILE_LISTS) {
-      const paths = lists?.[key];
+      const paths = lists[key];
       if (Array.isArray(paths)) files += paths.length;
+      // null is an empty list: Go's encoding/json writes a nil slice so, and Gogs' git-module leaves a commit's
+      // list nil when it has no file of that kind.
+      if (paths === null || Array.isArray(paths)) readable = true;
     }
-    return files >= GITHUB_MAX_FILES_PER_COMMIT;
+    return !readable || files >= GITHUB_MAX_FILES_PER_COMMIT;
   });
 }
 

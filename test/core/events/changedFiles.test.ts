@@ -294,10 +294,26 @@ describe("Function: commitListTruncated", () => {
       false,
     ],
     [
-      "a commit whose lists are not arrays",
-      { payload: { commits: [{ added: "a.ts", modified: 5 }] } },
+      "a commit whose lists are null (Go's empty list, as Gogs sends a commit that added or removed nothing)",
+      { payload: { commits: [{ added: null, modified: ["a.ts"], removed: null }] } },
       false,
     ],
+    [
+      "a commit whose three lists are null (an empty commit)",
+      { payload: { commits: [{ added: null, modified: null, removed: null }] } },
+      false,
+    ],
+    [
+      "a commit with none of added, modified, removed (Gogs 0.10, Gitea 1.4)",
+      { payload: { commits: [{ added: ["a.ts"] }, { id: "b".repeat(40), message: "fix" }] } },
+      true,
+    ],
+    [
+      "a commit whose lists are neither lists nor null (unreadable: its files are unknown)",
+      { payload: { commits: [{ added: "a.ts", modified: 5 }] } },
+      true,
+    ],
+    ["a commit entry that is not an object (no commit to read)", { payload: { commits: [null, 5] } }, false],
   ];
   it("commitListTruncated says whether the payload leaves some of the push's changed files unlisted, one payload after another", () => {
     for (const [title, event, expected] of cases) {
