@@ -42,6 +42,18 @@ describe("Function: compileGlobList", () => {
     [['"main"'], "main", true],
     [['"rel"*'], "release", true],
     [['x"a"'], 'x"a"', true],
+    // A "/**" at the end also matches the folder's own name, as picomatch does (the README's glob rules):
+    // "release/**/*" is the way to write "only below release/"; "release/*/**" needs two parts below.
+    [["release/**"], "release", true],
+    [["release/**"], "release/1.0", true],
+    [["release/**"], "releases", false],
+    [["docs/**"], "docs", true],
+    [["!docs/**"], "docs", false],
+    [["release/**/*"], "release", false],
+    [["release/**/*"], "release/1.0", true],
+    [["release/**/*"], "release/1.0/hotfix", true],
+    [["release/*/**"], "release/1.0", false],
+    [["release/*/**"], "release/1.0/hotfix", true],
   ];
   for (const [patterns, value, expected] of cases) {
     it(`compileGlobList(${JSON.stringify(patterns)})("${value}") is ${expected}`, () => {

@@ -1390,6 +1390,25 @@ describe("Function: compileMatcher (a Gogs push, which lists at most 5 commits a
   });
 });
 
+describe("Function: compileMatcher (a globstar after a folder, which also takes the folder's own name)", () => {
+  const cases: Array<[MatchSpec, string, string[], boolean]> = [
+    [{ branches: ["release/**"] }, "release", ["a.ts"], true],
+    [{ branches: ["release/**/*"] }, "release", ["a.ts"], false],
+    [{ branches: ["release/**/*"] }, "release/1.0", ["a.ts"], true],
+    [{ branches: ["main"], paths: ["docs/**"] }, "main", ["docs"], true],
+    [{ branches: ["main"], paths: ["docs/**/*"] }, "main", ["docs"], false],
+    [{ branches: ["main"], paths: ["docs/**/*"] }, "main", ["docs/a.md"], true],
+  ];
+  for (const [match, branch, changedFiles, matched] of cases) {
+    it(`${JSON.stringify(match)} ${matched ? "takes" : "refuses"} a push to ${branch} changing ${changedFiles.join(", ")}`, () => {
+      const decision = compileMatcher(route(match))(
+        push({ ref: `refs/heads/${branch}`, branch, changedFiles }),
+      );
+      expect(decision.matched, decision.reason).to.equal(matched);
+    });
+  }
+});
+
 describe("Function: compileMatcher (a push whose commits carry no file lists)", () => {
   const before = "a".repeat(40);
   const after = "b".repeat(40);
