@@ -6,6 +6,10 @@
 // beside a signature only an AWSPREVIOUS whsec_ value could check.)
 // Tokens are compared as HMACs under a per-process random key, so neither their content nor their
 // length shows in the timing.
+// GitLab (Ruby Net::HTTP) writes the token's UTF-8 bytes, but node:http (hookgate serve) reads header bytes
+// one character per byte (latin1), so a non-ASCII token arrives as another string. A header string of
+// characters up to U+00FF is therefore also read back to the bytes that carried it; a string with a
+// character above U+00FF came decoded (no byte reading of it exists). An ASCII token reads the same both ways.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { HeaderBag } from "../types";
 import { headerValue } from "./headerValue";
@@ -17,29 +21,46 @@ const COMPARE_KEY = randomBytes(32);
 const MAX_CACHED = 256;
 const secretDigests = new Map<string, Buffer>();
 
-function digest(text: string): Buffer {
-  return createHmac("sha256", COMPARE_KEY).update(text, "utf8").digest();
+function digest(bytes: Buffer): Buffer {
+  return createHmac("sha256", COMPARE_KEY).update(bytes).digest();
 }
 
 function secretDigest(secret: string): Buffer {
   let d = secretDigests.get(secret);
   if (d === undefined) {
     if (secretDigests.size >= MAX_CACHED) secretDigests.clear();
-    d = digest(secret);
+    d = digest(Buffer.from(secret, "utf8"));
     secretDigests.set(secret, d);
   }
   return d;
 }
 
+function hasCharAboveLatin1(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return true;
+  return false;
+}
+
+/** The bytes the header may have carried: its text as UTF-8, and (when they differ) its latin1 reading. */
+function tokenReadings(token: string): Buffer[] {
+  const asText = Buffer.from(token, "utf8");
+  if (hasCharAboveLatin1(token)) return [asText];
+  const asBytes = Buffer.from(token, "latin1");
+  return asBytes.equals(asText) ? [asText] : [asText, asBytes];
+}
+
 /** Constant-time check of a plain token against every non-empty secret. */
 export function verifyGitlabToken(token: string, secrets: readonly string[]): SchemeOutcome {
   if (token.length === 0) return "malformed";
-  const given = digest(token);
+  const given = tokenReadings(token).map(digest);
   let keys = 0;
   for (const secret of secrets) {
     if (typeof secret !== "string" || secret.length === 0) continue;
     keys++;
-    if (timingSafeEqual(secretDigest(secret), given)) return "match-token";
+    const expected = secretDigest(secret);
+    // Every reading is compared (no short-circuit), so which one matched does not show in the timing.
+    let matched = false;
+    for (const reading of given) matched = timingSafeEqual(expected, reading) || matched;
+    if (matched) return "match-token";
   }
   return keys === 0 ? "no-key" : "mismatch";
 }

@@ -85,6 +85,54 @@ describe("Function: verifyDelivery (GitLab token)", () => {
   });
 });
 
+describe("Function: verifyGitlabToken, a token with non-ASCII characters", () => {
+  const SECRET_TEXT = "p\u00e4ss-w\u00f6rd-\u20ac-token"; // ä, ö (up to U+00FF) and € (above it)
+  /** The string node:http makes of the UTF-8 bytes GitLab writes: one character per byte. */
+  const asServeReadsIt = (text: string) => Buffer.from(text, "utf8").toString("latin1");
+  const cases: Array<[string, string, string, "match-token" | "mismatch"]> = [
+    [
+      "its UTF-8 bytes read one character per byte (hookgate serve)",
+      asServeReadsIt(SECRET_TEXT),
+      SECRET_TEXT,
+      "match-token",
+    ],
+    ["its text decoded (a front door that decodes UTF-8)", SECRET_TEXT, SECRET_TEXT, "match-token"],
+    ["a latin1-only token written as latin1 bytes (hookgate send)", "p\u00e4ss", "p\u00e4ss", "match-token"],
+    ["an ASCII token, read either way", "plain-token", "plain-token", "match-token"],
+    [
+      "another non-ASCII token's UTF-8 bytes",
+      asServeReadsIt("p\u00e4ss-w\u00f6rd-\u20ac-tokem"),
+      SECRET_TEXT,
+      "mismatch",
+    ],
+    // A latin1 reading of characters above U+00FF keeps only their low byte: "\u0170" would read as "p".
+    [
+      "characters above U+00FF whose low bytes spell the secret",
+      "\u0170\u0161\u0173\u0173",
+      "pass",
+      "mismatch",
+    ],
+    [
+      "the secret's UTF-8 bytes read twice over (double-encoded)",
+      asServeReadsIt(asServeReadsIt("p\u00e4ss")),
+      "p\u00e4ss",
+      "mismatch",
+    ],
+  ];
+  for (const [what, header, secret, outcome] of cases) {
+    it(`verifyGitlabToken, for ${what}, answers ${outcome}`, () => {
+      expect(verifyGitlabToken(header, [secret])).to.equal(outcome);
+    });
+  }
+
+  it("verifyDelivery accepts the UTF-8 bytes of a non-ASCII secret token as hookgate serve reads them, via token", () => {
+    expect(gitlab({ "x-gitlab-token": asServeReadsIt(SECRET_TEXT) }, [SECRET_TEXT])).to.deep.equal({
+      ok: true,
+      via: "token",
+    });
+  });
+});
+
 describe("Function: verifyGitlabToken, in constant time", () => {
   it("verifyGitlabToken compares equal-length digests with crypto.timingSafeEqual, never the tokens themselves", () => {
     const crypto = require("node:crypto") as typeof import("node:crypto");
@@ -106,6 +154,24 @@ describe("Function: verifyGitlabToken, in constant time", () => {
       [32, 32],
       [32, 32],
     ]);
+  });
+
+  it("verifyGitlabToken compares both readings of a non-ASCII token with every secret tried, even when the first matches", () => {
+    const crypto = require("node:crypto") as typeof import("node:crypto");
+    const original = crypto.timingSafeEqual;
+    let comparisons = 0;
+    crypto.timingSafeEqual = (a, b) => {
+      comparisons++;
+      return original(a, b);
+    };
+    try {
+      expect(verifyGitlabToken("p\u00e4ss", ["p\u00e4ss"])).to.equal("match-token");
+      expect(verifyGitlabToken("p\u00e4ss", ["other", "p\u00e4sss"])).to.equal("mismatch");
+    } finally {
+      crypto.timingSafeEqual = original;
+    }
+    // "p\u00e4ss" has two readings (its text as UTF-8, and its one byte per character): 2 + 2 * 2.
+    expect(comparisons).to.equal(6);
   });
 });
 
