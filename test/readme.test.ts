@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { expect } from "chai";
-import { WORK_CONCURRENCY } from "../src/core/policy";
+import { SECRET_CACHE_TTL_MS, WORK_CONCURRENCY } from "../src/core/policy";
 import { routeNotes } from "../src/core/routes/notes";
 import { parseRoutes } from "../src/core/routes/parse";
 import { STOP_TIMEOUT_MS } from "../src/local/localGateway";
@@ -75,6 +75,27 @@ describe("README", () => {
     expect(section).to.include("every generated secret, at once and without a recovery window");
     expect(section).to.include("aws secretsmanager get-secret-value --secret-id <name>");
     expect(section).to.include("create each secret again by hand under the same name");
+  });
+
+  // One put-secret-value leaves a leaked value as AWSPREVIOUS, which the functions keep accepting (src/aws/secrets.ts
+  // reads AWSCURRENT and AWSPREVIOUS); the rotation section said how to rotate, not how to revoke (review h512).
+  it("the rotation section says how to revoke a leaked secret: the new value stored twice, or AWSPREVIOUS taken off, then the cache's minutes", () => {
+    const start = README.indexOf("### Rotating a secret without dropping deliveries");
+    expect(start).to.be.greaterThan(-1);
+    const section = README.slice(start, README.indexOf(" ### ", start + 10));
+    expect(section).to.include(
+      "**Revoking a leaked secret.** One `put-secret-value` does not revoke the old value: it becomes `AWSPREVIOUS`, which hookgate keeps accepting until the next rotation.",
+    );
+    const put =
+      'aws secretsmanager put-secret-value --secret-id hookgate/github-webhook --secret-string "$NEW"';
+    expect(section.split(put)).to.have.length(4); // the rotation's one call, then the revocation's two
+    expect(section).to.include("--version-stage AWSPREVIOUS --remove-from-version-id <that VersionId>");
+    const [minutes] = numbers(
+      /keeps accepting the leaked value for up to (\d+) minutes after its read/.exec(section),
+      "how long a function keeps the leaked value",
+    );
+    expect(minutes).to.equal(SECRET_CACHE_TTL_MS / 60_000);
+    expect(section).to.include("take the leaked value out of its secrets file");
   });
 
   // A build that reads tests/ or an LFS file gets neither from s3-zip's zip (review h203): the section says so.
