@@ -78,9 +78,14 @@ export class StateDirInUseError extends Error {
     heldFile = LOCK_FILE,
     /** For a holder in another pid namespace, boot or host: its host, and when its lease ends. */
     readonly lease?: { host: string; until: Date },
+    /** Why the file naming the holder could not be read (its error code): who holds it is unknown. */
+    readonly unreadable?: string,
   ) {
-    const holder =
-      pid === undefined
+    // EACCES is the usual one: a serve writes its lock readable by its own user alone.
+    const why = unreadable === "EACCES" ? "EACCES: another user's serve may hold it" : unreadable;
+    const holder = unreadable
+      ? `another hookgate serve, maybe running: its ${heldFile} cannot be read (${why})`
+      : pid === undefined
         ? "another hookgate serve, starting"
         : lease
           ? `another hookgate serve (pid ${pid} on host ${lease.host}, in another container or on another ` +
@@ -234,6 +239,9 @@ function createWithPid(file: string): boolean {
 function refuseIfHeld(file: string, shownDir: string): void {
   const holder = readHolder(file);
   if (holder === "starting") throw new StateDirInUseError(shownDir, undefined, basename(file));
+  if (holder !== undefined && "unreadable" in holder) {
+    throw new StateDirInUseError(shownDir, undefined, basename(file), undefined, holder.unreadable);
+  }
   if (holder === undefined || !isHeld(holder, file)) return;
   const lease = samePidSpace(holder)
     ? undefined
@@ -243,22 +251,28 @@ function refuseIfHeld(file: string, shownDir: string): void {
 
 function holderPid(file: string): number | undefined {
   const holder = readHolder(file);
-  return typeof holder === "object" ? holder.pid : undefined;
+  return typeof holder === "object" && "pid" in holder ? holder.pid : undefined;
 }
 
 /**
  * Who holds a lock (or guard) file; "starting" for a young empty file; undefined for no file, an old
  * empty one, or one without a boot id written before this machine booted (its process is gone, whatever
- * has its pid now).
+ * has its pid now); the error code when it cannot be read.
  */
-function readHolder(file: string): (Holder & { mtimeMs: number }) | "starting" | undefined {
+function readHolder(
+  file: string,
+): (Holder & { mtimeMs: number }) | "starting" | { unreadable: string } | undefined {
   let text: string;
   let mtimeMs: number;
   try {
     text = readFileSync(file, "utf8");
     mtimeMs = statSync(file).mtimeMs;
-  } catch {
-    return undefined;
+  } catch (error) {
+    // Only a file that is gone holds nothing. One that cannot be read (EACCES: another user's serve, its
+    // lock mode 0600, in a state dir both may write) says nothing of its holder, who may be running:
+    // taking it as stale would remove a live serve's lock, and two serves would share the journals.
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? undefined : { unreadable: code ?? String(error) };
   }
   const holder = parseHolder(text);
   if (!holder) return Date.now() - mtimeMs < STARTING_GRACE_MS ? "starting" : undefined;

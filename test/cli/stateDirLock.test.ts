@@ -434,3 +434,48 @@ describe("lockStateDir: a holder that is not its lock file's owner (a CIFS mount
     expect(output).to.equal("locked\nrenewal failing: EACCES\nrenewal works again\n");
   });
 });
+
+describe("lockStateDir: a lock this user cannot read (another user's serve, its lock mode 0600)", function () {
+  this.timeout(20_000);
+  const MODULE = join(__dirname, "..", "..", "src", "local", "stateDirLock.ts");
+  beforeEach(function () {
+    // The second start runs as nobody, which only root may start.
+    if (process.getuid?.() !== 0) this.skip();
+    // A state dir both users may write (no sticky bit): nobody could remove root's lock.
+    chmodSync(dir, 0o777);
+  });
+
+  it("refuses a start by another user while the holder runs, naming the file and the error, and leaves the holder's lock", function () {
+    const held = lockStateDir(dir);
+    const file = join(dir, LOCK_FILE);
+    const before = readFileSync(file, "utf8");
+    const script =
+      `const { lockStateDir } = require(${JSON.stringify(MODULE)});` +
+      `try { lockStateDir(${JSON.stringify(dir)}, "state"); console.log(JSON.stringify({ took: true })); }` +
+      ` catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message })); }`;
+    const second = spawnSync(process.execPath, ["--import", "tsx", "-e", script], {
+      cwd: join(__dirname, "..", ".."),
+      uid: 65534,
+      gid: 65534,
+      encoding: "utf8",
+      timeout: 15_000,
+      killSignal: "SIGKILL",
+    });
+    try {
+      // A checkout nobody may read cannot run the test; any other failure is one.
+      if (/MODULE_NOT_FOUND|Cannot find (module|package)/.test(second.stderr)) this.skip();
+      expect(second.status, second.stderr).to.equal(0);
+      expect(JSON.parse(second.stdout)).to.deep.equal({
+        name: "StateDirInUseError",
+        message:
+          "the state dir state is in use by another hookgate serve, maybe running: its serve.lock cannot be " +
+          "read (EACCES: another user's serve may hold it): stop it, or give this one its own --state-dir " +
+          `(if no hookgate serve runs, delete ${join("state", LOCK_FILE)})`,
+      });
+      expect(readFileSync(file, "utf8"), "the holder's lock").to.equal(before);
+    } finally {
+      held.release();
+    }
+    expect(existsSync(file), "released by its holder").to.equal(false);
+  });
+});
