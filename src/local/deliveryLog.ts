@@ -49,6 +49,12 @@ export class DeliveryLog {
   private readonly byWorkKey = new Map<string, DeliveryEntry>();
   private flushTimer: NodeJS.Timeout | undefined;
   private dirty = false;
+  /**
+   * Set by close(): the stop has written the history and will remove serve.lock, after which the state dir
+   * may be another serve's. A change after it (a delivery answered once its held --fsync flush ends) is
+   * kept in memory only: its log line (the handler's delivery or attempt line) still tells it.
+   */
+  private closed = false;
 
   constructor(
     readonly file: string,
@@ -244,13 +250,25 @@ export class DeliveryLog {
     return counts;
   }
 
-  /** Write now, synchronously (shutdown). */
+  /** Write now, synchronously (before a compaction of the queue journal). Nothing once closed. */
   flushSync(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    if (!this.dirty) return;
+    if (this.closed || !this.dirty) return;
     this.dirty = false;
     writeFileAtomicSync(this.file, this.serialise());
+  }
+
+  /**
+   * The stop's last write: flushSync, then no more writes, also when that one fails (its error is
+   * thrown). Idempotent.
+   */
+  close(): void {
+    try {
+      this.flushSync();
+    } finally {
+      this.closed = true;
+    }
   }
 
   private push(entry: DeliveryEntry): void {
@@ -299,7 +317,7 @@ export class DeliveryLog {
 
   private scheduleFlush(): void {
     this.dirty = true;
-    if (this.flushTimer) return;
+    if (this.closed || this.flushTimer) return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       if (!this.dirty) return;

@@ -1026,7 +1026,8 @@ async function openLocalGateway(
     };
     closeJournal("queue/journal.jsonl", queue);
     try {
-      deliveries.flushSync();
+      // Its last write: a delivery answered after this (its held --fsync flush ended) is not written.
+      deliveries.close();
     } catch (error) {
       // The history is best effort, as during the run: a file that cannot be written must not fail the stop.
       log({ level: "warn", msg: "the delivery history could not be written", error: String(error) });

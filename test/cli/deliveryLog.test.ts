@@ -434,6 +434,39 @@ describe("Class: DeliveryLog, writing the history", () => {
     history.flushSync();
     expect(writes).to.equal(1);
   });
+
+  it("close writes what changed, and a change after it is kept in memory but never written, by the timer or flushSync", async () => {
+    // A timer of 0 ms: a change scheduled after the close would be written by the next turns of the loop.
+    const history = new DeliveryLog(file, 500, 0);
+    history.queued(item("a"));
+    history.close();
+    expect(onDisk()).to.deep.equal([["a", "queued"]]);
+    history.work(item("a"), { status: "done" });
+    history.answered({ route: "r", delivery: "late", event: "push", status: "rejected", httpStatus: 503 });
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+    history.flushSync();
+    history.close();
+    expect(onDisk()).to.deep.equal([["a", "queued"]]);
+    expect(writes).to.equal(1);
+    expect(entries(history).map((e) => [e.delivery, e.status])).to.deep.equal([
+      ["late", "rejected"],
+      ["a", "done"],
+    ]);
+  });
+
+  it("close that fails to write throws, and closes all the same: a later change is not written", async () => {
+    const history = new DeliveryLog(file, 500, 0);
+    history.queued(item("a"));
+    fs.renameSync = () => {
+      throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    };
+    expect(() => history.close()).to.throw(/ENOSPC/);
+    fs.renameSync = realRename;
+    history.queued(item("b"));
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+    history.flushSync();
+    expect(existsSync(file)).to.equal(false);
+  });
 });
 
 describe("Class: DeliveryLog, rejected deliveries in a ring of their own", () => {
