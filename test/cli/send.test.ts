@@ -1608,4 +1608,25 @@ describe("Function: signDelivery and providerEventName, event names", () => {
     expect(providerEventName("gitea", "toString", undefined)).to.equal("toString");
     expect(providerEventName("gitea", "pull_request_sync", undefined)).to.equal("pull_request");
   });
+
+  it("providerEventName sends a Bitbucket Data Center payload under its own eventKey, which the gateway requires of X-Event-Key", () => {
+    const cases: Array<[string, unknown, string]> = [
+      [
+        "pull_request",
+        { eventKey: "pr:from_ref_updated", pullRequest: { state: "OPEN" } },
+        "pr:from_ref_updated",
+      ],
+      ["pull_request", { eventKey: "pr:deleted", pullRequest: { state: "DECLINED" } }, "pr:deleted"],
+      ["push", { eventKey: "repo:refs_changed" }, "repo:refs_changed"],
+      // Without one, the state picks it as before; a key written out is sent as written.
+      ["pull_request", { pullRequest: { state: "MERGED" } }, "pr:merged"],
+      ["pr:merged", { eventKey: "pr:opened" }, "pr:merged"],
+    ];
+    for (const [event, payload, key] of cases) {
+      expect(
+        providerEventName("bitbucket-server", event, payload),
+        `${event} ${JSON.stringify(payload)}`,
+      ).to.equal(key);
+    }
+  });
 });

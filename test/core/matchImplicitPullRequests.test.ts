@@ -149,8 +149,9 @@ describe("Function: compileMatcher (a Jenkins route with branches and no events 
   for (const [key, matched] of dataCenter) {
     it(`${matched ? "takes" : "refuses"} a Bitbucket Data Center ${key}`, () => {
       const { payload } = loadPayload("bitbucket-server/pr-merged");
-      const open = clone(payload) as { pullRequest: Json };
+      const open = clone(payload) as { eventKey: string; pullRequest: Json };
       open.pullRequest.state = "OPEN";
+      open.eventKey = key;
       const event = normalise("bitbucket-server", key, open);
       expect(decide("bitbucket-server", event)).to.equal(matched);
     });

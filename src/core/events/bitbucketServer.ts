@@ -1,8 +1,10 @@
 // Bitbucket Data Center (formerly Server): X-Event-Key names (repo:refs_changed, pr:*) mapped onto
 // GitHub-style events. The repository is PROJECT_KEY/slug. Payloads carry no file lists.
+import { shownText } from "../shownText";
 import type { RepoRef, WebhookEvent } from "../types";
 import {
   entry,
+  eventMismatch,
   int,
   isZeroSha,
   type Json,
@@ -64,6 +66,12 @@ function applyChange(event: WebhookEvent, change: Json): void {
 }
 
 export function normaliseBitbucketServer(key: string, payload: Json, deliveryId: string): WebhookEvent {
+  // Every event's payload names its key ("eventKey", Atlassian's "Event payload" page), the same as X-Event-Key;
+  // the ping's body ({"test": true}) names none. X-Event-Key is not signed: the body's key decides.
+  const bodyKey = str(payload.eventKey);
+  if (bodyKey !== undefined && bodyKey !== key) {
+    throw eventMismatch("X-Event-Key", key, `eventKey ${shownText(bodyKey)}`);
+  }
   const actor = obj(payload.actor);
   const result: WebhookEvent = {
     provider: "bitbucket-server",

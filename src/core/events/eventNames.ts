@@ -78,9 +78,14 @@ function bitbucketEvent(event: string, payload: unknown): string {
   return event;
 }
 
-/** Bitbucket Data Center's X-Event-Key (a tag push is a repo:refs_changed). */
+/**
+ * Bitbucket Data Center's X-Event-Key (a tag push is a repo:refs_changed). A payload names its own key
+ * (eventKey), which the gateway requires the header to be: that is the key for a GitHub-style name.
+ */
 function bitbucketServerEvent(event: string, payload: unknown): string {
   if (event.includes(":")) return event;
+  const eventKey = (payload as { eventKey?: unknown } | null)?.eventKey;
+  if (typeof eventKey === "string" && eventKey !== "") return eventKey;
   if (event === "push" || event === "tag_push") return "repo:refs_changed";
   if (event === "ping") return "diagnostics:ping";
   if (event === "pull_request") {

@@ -2,6 +2,7 @@
 // so an unexpected shape yields `undefined` (or a RequestError where the event cannot be understood),
 // never a TypeError.
 import { RequestError } from "../errors";
+import { shownText } from "../shownText";
 import type { RepoRef, WebhookEvent } from "../types";
 
 export type Json = Record<string, unknown>;
@@ -102,6 +103,17 @@ export const PROVIDER_LABEL = {
 /** 400 for a payload that lacks what its event needs. */
 export function malformed(message: string): RequestError {
   return new RequestError(400, message);
+}
+
+/**
+ * 400 for a delivery whose event header names another event than its body. GitHub, Bitbucket and Gitea sign
+ * the body only: a signed body posted again under another event header would otherwise be verified and taken
+ * as that event (a pull request opened read as merged or deleted), so where the body names its kind, it decides.
+ */
+export function eventMismatch(header: string, sent: string, bodySays: string): RequestError {
+  return malformed(
+    `the ${header} header names ${shownText(sent)} but the payload is ${bodySays}; the header is not signed, so the body decides and is never read as another event`,
+  );
 }
 
 /**

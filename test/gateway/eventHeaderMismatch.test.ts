@@ -1,0 +1,167 @@
+// The event header is not signed: GitHub, Bitbucket (Cloud and Data Center) and Gitea sign the body only, and
+// GitLab's signing token covers webhook-id and the body, not X-Gitlab-Event. A signed body posted again under
+// another event header (and a new delivery id) must not be taken as that event: where the body names its kind,
+// a header that disagrees is refused 400, as a malformed payload is. Genuine deliveries stay accepted.
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "chai";
+import { headerBag } from "../../src/core/headers";
+import type { Provider } from "../../src/core/types";
+import { signatureHeaders } from "../../src/core/verify/sign";
+import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
+import { createRouteHandler } from "../../src/gateway/routeHandler";
+import { loadPayload, PAYLOAD_FIXTURES, type PayloadFixtureName } from "../fixtures/payloads";
+import { MemorySecretStore } from "../support/secrets";
+import { jenkinsRoute, LogCollector, RecordingDeadLetters, RecordingQueue, WEBHOOK_SECRET } from "./support";
+
+const EVENT_HEADER: Record<Provider, string> = {
+  github: "X-GitHub-Event",
+  gitlab: "X-Gitlab-Event",
+  bitbucket: "X-Event-Key",
+  "bitbucket-server": "X-Event-Key",
+  gitea: "X-Gitea-Event",
+};
+
+/** A route of `provider` that matches any delivery, its deletions too, so that only the gateway's reading decides. */
+function harness(provider: Provider) {
+  const secretName = `hookgate/${provider}-webhook`;
+  const route = jenkinsRoute({
+    provider,
+    secret: secretName,
+    match: {},
+    action: {
+      type: "jenkins",
+      jenkins: { url: "https://jenkins.internal.example.com", credentials: "hookgate/jenkins", crumb: false },
+      job: "any",
+      parameters: { DELIVERY: "{{deliveryId}}" },
+    },
+  });
+  const queue = new RecordingQueue();
+  const handler = createRouteHandler({
+    route,
+    secrets: new MemorySecretStore({ [secretName]: WEBHOOK_SECRET }),
+    queue,
+    deadLetters: new RecordingDeadLetters(),
+    dedupe: new MemoryDedupeStore({}),
+    runAction: async () => {
+      throw new Error("not at receive time");
+    },
+    log: new LogCollector().log,
+  });
+  /** Posts `body`, signed as `provider` signs it, with `headers` (a fresh delivery id unless given). */
+  const deliver = async (body: Buffer, headers: Record<string, string>) => {
+    const answer = await handler.deliver({
+      routeName: route.name,
+      method: "POST",
+      headers: headerBag({
+        "Content-Type": "application/json",
+        "X-Request-Id": randomUUID(),
+        ...headers,
+        ...signatureHeaders(provider, WEBHOOK_SECRET, body),
+      }),
+      body,
+      sourceIp: "203.0.113.9",
+    });
+    return { status: answer.statusCode, body: answer.body as { status: string; reason?: string } };
+  };
+  return { deliver, queue };
+}
+
+function fixtureJson(name: PayloadFixtureName): Record<string, unknown> {
+  return structuredClone(loadPayload(name).payload) as Record<string, unknown>;
+}
+
+interface MismatchCase {
+  title: string;
+  provider: Provider;
+  payload: Record<string, unknown>;
+  /** The event header the body was signed for, and the one it is re-sent under. */
+  genuine: string;
+  forged: string;
+}
+
+/** Bitbucket Data Center: the merged fixture as it was when opened (eventKey pr:opened, state OPEN). */
+function dataCenterOpened(): Record<string, unknown> {
+  const payload = fixtureJson("bitbucket-server/pr-merged");
+  const pr = payload.pullRequest as Record<string, unknown>;
+  Object.assign(pr, { state: "OPEN", open: true, closed: false });
+  delete pr.closedDate;
+  payload.eventKey = "pr:opened";
+  return payload;
+}
+
+const MISMATCHES: MismatchCase[] = [
+  {
+    title: "a Bitbucket Data Center pr:opened body re-sent as pr:deleted",
+    provider: "bitbucket-server",
+    payload: dataCenterOpened(),
+    genuine: "pr:opened",
+    forged: "pr:deleted",
+  },
+  {
+    title: "a Bitbucket Data Center pr:opened body re-sent as pr:merged",
+    provider: "bitbucket-server",
+    payload: dataCenterOpened(),
+    genuine: "pr:opened",
+    forged: "pr:merged",
+  },
+  {
+    title: "a Bitbucket Data Center pr:opened body re-sent as pr:declined",
+    provider: "bitbucket-server",
+    payload: dataCenterOpened(),
+    genuine: "pr:opened",
+    forged: "pr:declined",
+  },
+  {
+    title: "a Bitbucket Data Center repo:refs_changed body re-sent as pr:merged",
+    provider: "bitbucket-server",
+    payload: fixtureJson("bitbucket-server/repo-refs_changed"),
+    genuine: "repo:refs_changed",
+    forged: "pr:merged",
+  },
+];
+
+describe("An event header that names another event than the signed body", () => {
+  for (const c of MISMATCHES) {
+    it(`refuses ${c.title} with 400, queueing nothing (and accepts it under its own header)`, async () => {
+      const h = harness(c.provider);
+      const body = Buffer.from(JSON.stringify(c.payload), "utf8");
+      const forged = await h.deliver(body, { [EVENT_HEADER[c.provider]]: c.forged });
+      expect(forged.status, JSON.stringify(forged.body)).to.equal(400);
+      expect(forged.body.status).to.equal("rejected");
+      expect(forged.body.reason).to.include("not signed");
+      expect(h.queue.sent).to.have.length(0);
+      const genuine = await h.deliver(body, { [EVENT_HEADER[c.provider]]: c.genuine });
+      expect(genuine.status, JSON.stringify(genuine.body)).to.be.oneOf([200, 202]);
+    });
+  }
+});
+
+/** The shipped examples/ deliveries, with the event header `hookgate send` gives each. */
+const EXAMPLES: { file: string; provider: Provider; event: string }[] = [
+  { file: "github-push.json", provider: "github", event: "push" },
+  { file: "github-pr-closed-merged.json", provider: "github", event: "pull_request" },
+  { file: "gitlab-push.json", provider: "gitlab", event: "Push Hook" },
+  { file: "bitbucket-push.json", provider: "bitbucket", event: "repo:push" },
+];
+
+describe("Genuine deliveries, their event header as the host sends it, are still accepted", () => {
+  for (const name of Object.keys(PAYLOAD_FIXTURES) as PayloadFixtureName[]) {
+    it(`accepts the fixture ${name}`, async () => {
+      const fixture = loadPayload(name);
+      const answer = await harness(fixture.provider).deliver(fixture.body, fixture.headers);
+      expect(answer.status, JSON.stringify(answer.body)).to.be.oneOf([200, 202]);
+      expect(answer.body.status).to.not.equal("rejected");
+    });
+  }
+  for (const example of EXAMPLES) {
+    it(`accepts examples/${example.file}`, async () => {
+      const body = readFileSync(join(__dirname, "../../examples", example.file));
+      const answer = await harness(example.provider).deliver(body, {
+        [EVENT_HEADER[example.provider]]: example.event,
+      });
+      expect(answer.status, JSON.stringify(answer.body)).to.be.oneOf([200, 202]);
+    });
+  }
+});
