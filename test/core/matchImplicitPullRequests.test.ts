@@ -124,16 +124,19 @@ describe("Function: compileMatcher (a Jenkins route with branches and no events 
     });
   }
 
-  const bitbucket: Array<[string, boolean]> = [
-    ["pullrequest:created", true],
-    ["pullrequest:updated", true],
-    ["pullrequest:fulfilled", false],
-    ["pullrequest:rejected", false],
+  // Each key with the state its pull request is in then: a closing key's must agree with it.
+  const bitbucket: Array<[string, string, boolean]> = [
+    ["pullrequest:created", "OPEN", true],
+    ["pullrequest:updated", "OPEN", true],
+    ["pullrequest:fulfilled", "MERGED", false],
+    ["pullrequest:rejected", "DECLINED", false],
   ];
-  for (const [key, matched] of bitbucket) {
+  for (const [key, state, matched] of bitbucket) {
     it(`${matched ? "takes" : "refuses"} a Bitbucket Cloud ${key}`, () => {
       const { payload } = loadPayload("bitbucket/pullrequest-fulfilled");
-      expect(decide("bitbucket", normalise("bitbucket", key, clone(payload)))).to.equal(matched);
+      const sent = clone(payload) as { pullrequest: Json };
+      sent.pullrequest.state = state;
+      expect(decide("bitbucket", normalise("bitbucket", key, sent))).to.equal(matched);
     });
   }
 

@@ -91,6 +91,16 @@ function dataCenterOpened(): Record<string, unknown> {
   return payload;
 }
 
+/** Bitbucket Cloud: the fulfilled fixture with its pull request in `state` (OPEN when it was created). */
+function cloudPullRequest(state: string): Record<string, unknown> {
+  const payload = fixtureJson("bitbucket/pullrequest-fulfilled");
+  const pr = payload.pullrequest as Record<string, unknown>;
+  pr.state = state;
+  delete pr.merge_commit;
+  delete pr.closed_by;
+  return payload;
+}
+
 const MISMATCHES: MismatchCase[] = [
   {
     title: "a Bitbucket Data Center pr:opened body re-sent as pr:deleted",
@@ -120,6 +130,34 @@ const MISMATCHES: MismatchCase[] = [
     genuine: "repo:refs_changed",
     forged: "pr:merged",
   },
+  {
+    title: "a Bitbucket Cloud pullrequest:created body (state OPEN) re-sent as pullrequest:fulfilled",
+    provider: "bitbucket",
+    payload: cloudPullRequest("OPEN"),
+    genuine: "pullrequest:created",
+    forged: "pullrequest:fulfilled",
+  },
+  {
+    title: "a Bitbucket Cloud pullrequest:created body (state OPEN) re-sent as pullrequest:rejected",
+    provider: "bitbucket",
+    payload: cloudPullRequest("OPEN"),
+    genuine: "pullrequest:created",
+    forged: "pullrequest:rejected",
+  },
+  {
+    title: "a Bitbucket Cloud pullrequest:rejected body (state DECLINED) re-sent as pullrequest:fulfilled",
+    provider: "bitbucket",
+    payload: fixtureJson("bitbucket/pullrequest-rejected"),
+    genuine: "pullrequest:rejected",
+    forged: "pullrequest:fulfilled",
+  },
+  {
+    title: "a Bitbucket Cloud pullrequest:fulfilled body (state MERGED) re-sent as pullrequest:rejected",
+    provider: "bitbucket",
+    payload: fixtureJson("bitbucket/pullrequest-fulfilled"),
+    genuine: "pullrequest:fulfilled",
+    forged: "pullrequest:rejected",
+  },
 ];
 
 describe("An event header that names another event than the signed body", () => {
@@ -138,6 +176,28 @@ describe("An event header that names another event than the signed body", () => 
   }
 });
 
+/** Bodies a host may send as they are, under the header given: each must stay accepted. */
+const GENUINE_VARIANTS: {
+  title: string;
+  provider: Provider;
+  payload: Record<string, unknown>;
+  event: string;
+}[] = [
+  {
+    title: "a Bitbucket Cloud pullrequest:rejected about a SUPERSEDED pull request (a decline's old state)",
+    provider: "bitbucket",
+    payload: cloudPullRequest("SUPERSEDED"),
+    event: "pullrequest:rejected",
+  },
+  {
+    title:
+      "a Bitbucket Cloud pullrequest:updated about a pull request already MERGED (created and updated are not checked)",
+    provider: "bitbucket",
+    payload: cloudPullRequest("MERGED"),
+    event: "pullrequest:updated",
+  },
+];
+
 /** The shipped examples/ deliveries, with the event header `hookgate send` gives each. */
 const EXAMPLES: { file: string; provider: Provider; event: string }[] = [
   { file: "github-push.json", provider: "github", event: "push" },
@@ -153,6 +213,15 @@ describe("Genuine deliveries, their event header as the host sends it, are still
       const answer = await harness(fixture.provider).deliver(fixture.body, fixture.headers);
       expect(answer.status, JSON.stringify(answer.body)).to.be.oneOf([200, 202]);
       expect(answer.body.status).to.not.equal("rejected");
+    });
+  }
+  for (const variant of GENUINE_VARIANTS) {
+    it(`accepts ${variant.title}`, async () => {
+      const body = Buffer.from(JSON.stringify(variant.payload), "utf8");
+      const answer = await harness(variant.provider).deliver(body, {
+        [EVENT_HEADER[variant.provider]]: variant.event,
+      });
+      expect(answer.status, JSON.stringify(answer.body)).to.be.oneOf([200, 202]);
     });
   }
   for (const example of EXAMPLES) {

@@ -1,9 +1,11 @@
 // Bitbucket Cloud: X-Event-Key names (repo:push, pullrequest:*) mapped onto GitHub-style events.
 // Push payloads carry no file lists, so changedFiles is always empty and a `paths` filter cannot rule a push out.
+import { shownText } from "../shownText";
 import type { RepoRef, WebhookEvent } from "../types";
 import { bitbucketFastForward } from "./fastForward";
 import {
   entry,
+  eventMismatch,
   int,
   type Json,
   latestTime,
@@ -22,6 +24,16 @@ export const PULL_REQUEST_ACTIONS: Readonly<Record<string, string>> = {
   "pullrequest:updated": "synchronize",
   "pullrequest:fulfilled": "closed",
   "pullrequest:rejected": "closed",
+};
+
+/**
+ * The states a closing key's pull request is in once closed (Bitbucket Cloud's pullrequest state: OPEN, MERGED,
+ * DECLINED, SUPERSEDED, the last a decline's old form). created and updated are not checked: an update may be
+ * sent about a pull request already closed, and their actions close nothing.
+ */
+const CLOSED_STATES: Readonly<Record<string, readonly string[]>> = {
+  "pullrequest:fulfilled": ["MERGED"],
+  "pullrequest:rejected": ["DECLINED", "SUPERSEDED"],
 };
 
 export function bitbucketRepo(repository: Json): RepoRef | undefined {
@@ -103,6 +115,17 @@ export function normaliseBitbucket(key: string, payload: Json, deliveryId: strin
   } else if (prAction !== undefined) {
     const pr = obj(payload.pullrequest);
     if (pr === undefined) throw malformed(`the Bitbucket Cloud ${key} payload has no pullrequest object`);
+    // X-Event-Key is not signed: a body sent when the pull request was opened, posted again as
+    // pullrequest:fulfilled, must not be read as merged. The body's state decides.
+    const closedStates = entry(CLOSED_STATES, key);
+    const sentState = str(pr.state);
+    if (
+      closedStates !== undefined &&
+      sentState !== undefined &&
+      !closedStates.includes(sentState.toUpperCase())
+    ) {
+      throw eventMismatch("X-Event-Key", key, `about a pull request in state ${shownText(sentState)}`);
+    }
     const source = obj(pr.source);
     const destination = obj(pr.destination);
     const state = str(pr.state)?.toLowerCase();
