@@ -101,6 +101,19 @@ function cloudPullRequest(state: string): Record<string, unknown> {
   return payload;
 }
 
+/**
+ * A create or delete of branch feature/x, shaped as each host sends it: GitHub's create names master_branch,
+ * description and pusher_type; Gitea's (and Forgejo's) create names sha; both deletes name pusher_type only.
+ */
+function refEvent(host: "github" | "gitea", kind: "create" | "delete"): Record<string, unknown> {
+  const from = fixtureJson(host === "github" ? "github/push" : "gitea/push");
+  const common = { ref: "feature/x", ref_type: "branch", repository: from.repository, sender: from.sender };
+  if (kind === "delete") return { ...common, pusher_type: "user" };
+  return host === "github"
+    ? { ...common, master_branch: "main", description: null, pusher_type: "user" }
+    : { sha: "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", ...common };
+}
+
 const MISMATCHES: MismatchCase[] = [
   {
     title: "a Bitbucket Data Center pr:opened body re-sent as pr:deleted",
@@ -158,6 +171,20 @@ const MISMATCHES: MismatchCase[] = [
     genuine: "pullrequest:fulfilled",
     forged: "pullrequest:rejected",
   },
+  {
+    title: "a GitHub create body (it names master_branch) re-sent as delete",
+    provider: "github",
+    payload: refEvent("github", "create"),
+    genuine: "create",
+    forged: "delete",
+  },
+  {
+    title: "a Gitea create body (it names sha) re-sent as delete",
+    provider: "gitea",
+    payload: refEvent("gitea", "create"),
+    genuine: "create",
+    forged: "delete",
+  },
 ];
 
 describe("An event header that names another event than the signed body", () => {
@@ -196,6 +223,8 @@ const GENUINE_VARIANTS: {
     payload: cloudPullRequest("MERGED"),
     event: "pullrequest:updated",
   },
+  { title: "a GitHub delete", provider: "github", payload: refEvent("github", "delete"), event: "delete" },
+  { title: "a Gitea delete", provider: "gitea", payload: refEvent("gitea", "delete"), event: "delete" },
 ];
 
 /** The shipped examples/ deliveries, with the event header `hookgate send` gives each. */

@@ -4,6 +4,7 @@ import { withChangedFiles, withLazyChangedFiles } from "./changedFiles";
 import { commitsFastForward, githubFastForward } from "./fastForward";
 import {
   entry,
+  eventMismatch,
   int,
   isZeroSha,
   type Json,
@@ -19,6 +20,14 @@ import {
   timeOf,
 } from "./fields";
 import { shortPushRef } from "./mirrorRef";
+
+/**
+ * Top-level fields a create payload has and a delete payload never does: GitHub's create names master_branch
+ * (required in its schema; its delete has ref, ref_type, pusher_type, repository, sender), Gitea's and Forgejo's
+ * CreatePayload names sha (modules/structs/hook.go; their DeletePayload has ref, ref_type, pusher_type,
+ * repository, sender). The event header is not signed, so a create body sent again as delete is refused.
+ */
+const CREATE_ONLY_FIELDS = ["master_branch", "sha"] as const;
 
 /** Events that make no sense without the repository they happened in. */
 const NEEDS_REPO = new Set(["push", "pull_request", "create", "delete"]);
@@ -117,6 +126,12 @@ export function normaliseGitHubLike(
     return withLazyChangedFiles(result);
   }
   if (event === "create" || event === "delete") {
+    const createField =
+      event === "delete" ? CREATE_ONLY_FIELDS.find((f) => Object.hasOwn(payload, f)) : undefined;
+    if (createField !== undefined) {
+      const header = provider === "github" ? "X-GitHub-Event" : "event";
+      throw eventMismatch(header, event, `a create event's (it names ${createField})`);
+    }
     const kind = payload.ref_type === "branch" || payload.ref_type === "tag" ? payload.ref_type : undefined;
     const name = str(payload.ref);
     // Gitea sends the short name (CreateRef in go-gitea services/webhook/notifier.go: ShortName()), as
