@@ -114,6 +114,21 @@ function refEvent(host: "github" | "gitea", kind: "create" | "delete"): Record<s
     : { sha: "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", ...common };
 }
 
+/**
+ * A GitLab issue's payload (object_kind issue; GitLab's "Issue events" shape): closed, with the merge request
+ * fixture's project and user. Sent as "Merge Request Hook" it would read as merge request !2 closed.
+ */
+function gitlabIssue(eventType = "issue"): Record<string, unknown> {
+  const from = fixtureJson("gitlab/merge_request-close");
+  return {
+    object_kind: "issue",
+    event_type: eventType,
+    user: from.user,
+    project: from.project,
+    object_attributes: { id: 301, iid: 2, title: "Flaky test", action: "close", state: "closed" },
+  };
+}
+
 const MISMATCHES: MismatchCase[] = [
   {
     title: "a Bitbucket Data Center pr:opened body re-sent as pr:deleted",
@@ -185,6 +200,27 @@ const MISMATCHES: MismatchCase[] = [
     genuine: "create",
     forged: "delete",
   },
+  {
+    title: 'a GitLab issue body (object_kind issue) re-sent as "Merge Request Hook"',
+    provider: "gitlab",
+    payload: gitlabIssue(),
+    genuine: "Issue Hook",
+    forged: "Merge Request Hook",
+  },
+  {
+    title: 'a GitLab merge request body (object_kind merge_request) re-sent as "Push Hook"',
+    provider: "gitlab",
+    payload: fixtureJson("gitlab/merge_request-open"),
+    genuine: "Merge Request Hook",
+    forged: "Push Hook",
+  },
+  {
+    title: 'a GitLab push body (object_kind push) re-sent as "Merge Request Hook"',
+    provider: "gitlab",
+    payload: fixtureJson("gitlab/push"),
+    genuine: "Push Hook",
+    forged: "Merge Request Hook",
+  },
 ];
 
 describe("An event header that names another event than the signed body", () => {
@@ -224,6 +260,32 @@ const GENUINE_VARIANTS: {
     event: "pullrequest:updated",
   },
   { title: "a GitHub delete", provider: "github", payload: refEvent("github", "delete"), event: "delete" },
+  // Both pushes are read by the same code: a tag push's kind under "Push Hook" (hookgate send --event push) is kept.
+  {
+    title: 'a GitLab tag push under "Push Hook"',
+    provider: "gitlab",
+    payload: fixtureJson("gitlab/tag_push"),
+    event: "Push Hook",
+  },
+  {
+    title: 'a GitLab confidential issue (object_kind issue) under "Confidential Issue Hook"',
+    provider: "gitlab",
+    payload: gitlabIssue("confidential_issue"),
+    event: "Confidential Issue Hook",
+  },
+  // A kind hookgate does not know (GitLab's newer work items) is read as it is.
+  {
+    title: "a GitLab payload of a kind hookgate does not know",
+    provider: "gitlab",
+    payload: { ...gitlabIssue(), object_kind: "work_item" },
+    event: "Issue Hook",
+  },
+  {
+    title: "a GitLab System Hook push",
+    provider: "gitlab",
+    payload: fixtureJson("gitlab/push"),
+    event: "System Hook",
+  },
   { title: "a Gitea delete", provider: "gitea", payload: refEvent("gitea", "delete"), event: "delete" },
 ];
 

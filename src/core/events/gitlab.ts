@@ -1,9 +1,11 @@
 // GitLab: X-Gitlab-Event names ("Push Hook", "Merge Request Hook", ...) mapped onto GitHub-style events.
+import { shownText } from "../shownText";
 import type { RepoRef, WebhookEvent } from "../types";
 import { withLazyChangedFiles } from "./changedFiles";
 import { commitsFastForward } from "./fastForward";
 import {
   entry,
+  eventMismatch,
   int,
   isZeroSha,
   type Json,
@@ -17,6 +19,7 @@ import {
   str,
   timeOf,
 } from "./fields";
+import { gitlabKindElsewhere } from "./headers";
 
 /** GitLab merge request actions -> GitHub pull_request actions. */
 export const MR_ACTIONS: Readonly<Record<string, string>> = {
@@ -81,6 +84,9 @@ export function gitlabRepo(project: Json): RepoRef | undefined {
 }
 
 export function normaliseGitLab(header: string, payload: Json, deliveryId: string): WebhookEvent {
+  // The payload names its kind (object_kind); the header, which nothing signs, must not make it another.
+  const kind = gitlabKindElsewhere(header, payload);
+  if (kind !== undefined) throw eventMismatch("X-Gitlab-Event", header, `object_kind ${shownText(kind)}`);
   let kindHeader = header;
   if (header === "System Hook") {
     const kind = str(payload.event_name) ?? str(payload.object_kind);

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { RequestError } from "../errors";
 import { singleHeader } from "../headers";
 import type { HeaderBag, Provider } from "../types";
-import { obj, str } from "./fields";
+import { type Json, obj, str } from "./fields";
 
 /** The header that names the event, per provider, in order of preference. */
 export const EVENT_HEADERS: Readonly<Record<Provider, readonly string[]>> = {
@@ -44,6 +44,27 @@ export const GITLAB_HOOK_HEADERS: readonly string[] = [
   ...Object.values(GITLAB_KIND_TO_HEADER),
   ...Object.values(GITLAB_CONFIDENTIAL),
 ];
+
+/** Hooks a payload's kind may come under besides its own: both pushes are read alike; confidential ones keep their kind. */
+const GITLAB_SAME_HOOK: Readonly<Record<string, string>> = {
+  "Tag Push Hook": "Push Hook",
+  "Confidential Issue Hook": "Issue Hook",
+  "Confidential Note Hook": "Note Hook",
+};
+
+/**
+ * The payload's object_kind when it belongs under another X-Gitlab-Event than `header` (a merge request's
+ * payload sent as "Push Hook", an issue's as "Merge Request Hook"), else undefined. Only a kind and a header
+ * both in GitLab's table above are compared: a System Hook, and a hook or kind hookgate does not know, are
+ * read as they are. X-Gitlab-Event is not signed (a signing token covers webhook-id, its timestamp and the body).
+ */
+export function gitlabKindElsewhere(header: string, payload: Json): string | undefined {
+  const kind = str(payload.object_kind);
+  if (kind === undefined || !Object.hasOwn(GITLAB_KIND_TO_HEADER, kind)) return undefined;
+  if (!GITLAB_HOOK_HEADERS.includes(header)) return undefined;
+  const hook = (name: string) => (Object.hasOwn(GITLAB_SAME_HOOK, name) ? GITLAB_SAME_HOOK[name] : name);
+  return hook(GITLAB_KIND_TO_HEADER[kind] as string) === hook(header) ? undefined : kind;
+}
 
 /**
  * The provider's own name for the event ("push", "Merge Request Hook", "repo:push", "pr:merged"), from

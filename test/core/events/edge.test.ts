@@ -554,19 +554,25 @@ describe("Function: normaliseDelivery (edge cases)", () => {
   });
 
   describe("unknown events", () => {
-    const cases: Array<[Provider, string, PayloadFixtureName, string]> = [
-      ["github", "issues", "github/pull_request-closed", "issues"],
-      ["gitlab", "Pipeline Hook", "gitlab/push", "pipeline"],
-      ["gitlab", "Issue Hook", "gitlab/push", "issues"],
-      ["bitbucket", "repo:fork", "bitbucket/repo-push", "repo:fork"],
-      ["bitbucket-server", "pr:comment:added", "bitbucket-server/pr-merged", "pr:comment:added"],
-      ["gitea", "issue_comment", "gitea/push", "issue_comment"],
+    // A fixture's body given the header's kind where the body names its own (GitLab's object_kind, Data Center's
+    // eventKey): the header must agree with it.
+    const cases: Array<[Provider, string, PayloadFixtureName, string, Record<string, unknown>]> = [
+      ["github", "issues", "github/pull_request-closed", "issues", {}],
+      ["gitlab", "Pipeline Hook", "gitlab/push", "pipeline", { object_kind: "pipeline" }],
+      ["gitlab", "Issue Hook", "gitlab/push", "issues", { object_kind: "issue" }],
+      ["bitbucket", "repo:fork", "bitbucket/repo-push", "repo:fork", {}],
+      [
+        "bitbucket-server",
+        "pr:comment:added",
+        "bitbucket-server/pr-merged",
+        "pr:comment:added",
+        { eventKey: "pr:comment:added" },
+      ],
+      ["gitea", "issue_comment", "gitea/push", "issue_comment", {}],
     ];
-    for (const [provider, raw, name, event] of cases) {
+    for (const [provider, raw, name, event, kind] of cases) {
       it(`normaliseDelivery keeps the ${provider} event "${raw}" as "${event}" with its repository`, () => {
-        // A Data Center body names its own key (eventKey), which must be the header's.
-        const payload = provider === "bitbucket-server" ? { ...fixture(name), eventKey: raw } : fixture(name);
-        const result = normalise(provider, raw, payload);
+        const result = normalise(provider, raw, { ...fixture(name), ...kind });
         expect(result.event).to.equal(event);
         expect(result.repo.fullName).to.not.equal("");
       });
