@@ -340,4 +340,24 @@ describe("README", () => {
       expect(refused(prefix, provider).join("\n"), prefix).to.include(message);
     }
   });
+
+  // The event header is not signed (review of h516): a replay can name another event, and the README said it
+  // could not change what runs. The gateway now refuses a header the body contradicts (eventHeaderMismatch.test.ts).
+  it("the README says a replay may name another event, and which header the body's own kind overrules", () => {
+    expect(README).to.not.include("A replay cannot change the payload");
+    const replays = README.slice(
+      README.indexOf("### Replayed deliveries (a new delivery id)"),
+      README.indexOf("### Performance"),
+    );
+    for (const text of [
+      "the event header (`X-GitHub-Event`, `X-Event-Key`, `X-Gitea-Event`, `X-Gitlab-Event`) is not signed either",
+      "the payload's `eventKey` must be `X-Event-Key`",
+      "`pullrequest:fulfilled` needs the payload's `pullrequest.state` `MERGED`",
+      "a `delete` whose body has a create payload's `master_branch` (GitHub) or `sha` (Gitea, Forgejo) is refused",
+      "a payload's `object_kind` must be the hook's",
+      "**Upgrading:** before this version such a copy was verified and queued as the event its header named",
+    ]) {
+      expect(replays).to.include(text);
+    }
+  });
 });
