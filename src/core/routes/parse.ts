@@ -90,7 +90,10 @@ export function positionInRoutes(text: string, path: readonly PathSegment[]): Po
 
 /** A key a "," split off a secret's value in a flow map, with where it and its flow map stand. */
 interface PlacedLeak extends FlowCommaLeak {
-  at: Position;
+  /** The first and the last position of its region. */
+  first: Position;
+  last: Position;
+  /** Where its flow map starts and ends. */
   from: Position;
   to: Position;
 }
@@ -115,7 +118,7 @@ function withoutSplitOffSecret(
   const within = (l: PlacedLeak) => !before(problem, l.from) && before(problem, l.to);
   const leak = leaks.find(
     (l) =>
-      (l.at.line === problem.line && l.at.col === problem.col) ||
+      (!before(problem, l.first) && !before(l.last, problem)) ||
       (within(l) && l.texts.some((t) => problem.message.includes(t))),
   );
   return leak === undefined ? problem.message : `YAML: ${flowCommaMessage(leak.key)}`;
@@ -173,7 +176,8 @@ function parseUnsafe(text: string, file: string, leaks: PlacedLeak[], placedKeys
   for (const leak of flowCommaLeaks(doc, resolve, text, nextKeys))
     leaks.push({
       ...leak,
-      at: locator.offset(leak.offset),
+      first: locator.offset(leak.region[0] + 1),
+      last: locator.offset(leak.region[1]),
       from: locator.offset(leak.map[0]),
       to: locator.offset(leak.map[1]),
     });

@@ -1,6 +1,6 @@
 // Where routes.yaml holds a secret's name (or, pasted by mistake, the secret itself): a YAML problem there is
 // said without the text, since yaml's own messages and ours quote what they stumble on.
-import { type Document, isPair, isScalar, visit } from "yaml";
+import { type Document, isAlias, isPair, isScalar, visit } from "yaml";
 import schema from "../../../routes.schema.json";
 import type { Resolve } from "./anchors";
 
@@ -76,15 +76,22 @@ export function secretValueMessage(key: string, reading: SecretValueReading): st
   );
 }
 
-/** A key that a "," in a flow map split off a secret-holding value: its text may be part of the secret. */
+/**
+ * What a "," in a flow map may have split off a secret-holding value: a key (`hunter2,Xk9`) with its value
+ * (`hunter2,x: Xk9`), or the value of a key the map has, written right after the "," (`hunter2,url: Xk9`).
+ */
 export interface FlowCommaLeak {
   /** The secret-holding key whose value the "," ended. */
   key: string;
-  /** The split-off key as written (and as converted, when that differs). */
+  /** The split-off text as written (and as converted, when that differs): the key's and its value's. */
   texts: string[];
-  /** Where the split-off key starts. */
+  /** Where the split-off text starts: the key, or the value after a key the map has. */
   offset: number;
-  /** From the "," to the key's end: a tag or an anchor written in front of the key (`hunter2,!Xk9`) included. */
+  /**
+   * From just after (`region[0]` is not in it) the "," (or the start of a value after a key the map has) to the
+   * split-off text's end, its value included: a tag or an anchor written in front of the key (`hunter2,!Xk9`)
+   * too. A problem placed in it is about what may be the rest of a pasted secret.
+   */
   region: [number, number];
   /** The flow map's own stretch: a problem elsewhere is about something else, whatever it quotes. */
   map: [number, number];
@@ -143,15 +150,17 @@ export function flowCommaLeaks(
   nextKeys: NextKey[] = [],
 ): FlowCommaLeak[] {
   const leaks: FlowCommaLeak[] = [];
-  const end = (node: unknown) => (node as { range?: [number, number, number] } | null)?.range?.[1];
+  const range = (node: unknown) => (node as { range?: [number, number, number] } | null)?.range;
   visit(doc, {
     Map(_, map) {
       if (!map.flow) return;
+      const mapStretch: [number, number] = [map.range?.[0] ?? 0, map.range?.[1] ?? text.length];
       // The secret-holding key whose value runs on into the current pair, if any.
       let running: string | undefined;
       let previousEnd: number | undefined;
       for (const pair of map.items) {
-        const keyRange = (pair.key as { range?: [number, number, number] } | null)?.range;
+        const keyRange = range(pair.key);
+        const valueRange = range(pair.value);
         const keyNode = resolve(pair.key);
         const name = isScalar(keyNode) && typeof keyNode.value === "string" ? keyNode.value : undefined;
         const between = keyRange && previousEnd !== undefined ? text.slice(previousEnd, keyRange[0]) : "";
@@ -164,35 +173,64 @@ export function flowCommaLeaks(
         // A key the map may have, with a value: the map's own, the value before it ended by the "," as YAML says.
         const ownKey =
           name !== undefined && pair.value != null && running !== undefined && siblingKeys(running).has(name);
+        // A value YAML ends at the next "," (plain text, an alias, none): what follows may be more of the secret.
+        const plainValue =
+          pair.value == null ||
+          isAlias(pair.value) ||
+          (isScalar(pair.value) && pair.value.type !== "QUOTE_DOUBLE" && pair.value.type !== "QUOTE_SINGLE");
         let holds: string | undefined;
         if (running !== undefined && onlyComma && !ownKey && keyRange !== undefined) {
           const written = text.slice(keyRange[0], keyRange[1]);
           const converted = isScalar(keyNode) ? String(keyNode.value) : written;
           // A tag's or an anchor's own problem quotes it (`the tag !Xk9 is not read`).
           const marks = between.match(/[!&][^\s,{}[\]]*/g) ?? [];
-          const texts = [...new Set([written, converted, ...marks])].filter((t) => t.trim() !== "");
+          const texts = [written, converted, ...marks, ...valueTexts(pair.value, text)];
           leaks.push({
             key: running,
-            texts,
+            texts: [...new Set(texts)].filter((t) => t.trim() !== ""),
             offset: keyRange[0],
-            region: [previousEnd ?? keyRange[0], keyRange[1]],
-            map: [map.range?.[0] ?? 0, map.range?.[1] ?? text.length],
+            // `hunter2,x: *Xk9`: the pair's value is as much the pasted text as its key.
+            region: [previousEnd ?? keyRange[0], Math.max(keyRange[1], valueRange?.[1] ?? 0)],
+            map: mapStretch,
           });
-          // A bare key (no ":") may be followed by more of the same value: `hunter2,Xk9,Yz`.
-          holds = pair.value == null ? running : undefined;
+          // `hunter2,Xk9,Yz`, `hunter2,x: y,Xk9`: a value YAML ended at a "," may go on after it.
+          holds = plainValue ? running : undefined;
         } else if (running !== undefined && keyRange !== undefined) {
           nextKeys.push({ key: running, offset: keyRange[0] });
+          // `credentials: hunter2,url: Xk9`: a key the map has, right after the ",", its value plain text,
+          // may be the rest of a pasted secret (or `credentials: hookgate/j,url: https://...`): its value is
+          // not shown, its key is.
+          if (ownKey && onlyComma && plainValue && valueRange !== undefined) {
+            leaks.push({
+              key: running,
+              texts: [...new Set(valueTexts(pair.value, text))].filter((t) => t.trim() !== ""),
+              offset: valueRange[0],
+              region: [valueRange[0] - 1, valueRange[1]],
+              map: mapStretch,
+            });
+            holds = running;
+          }
         }
         // A quoted value ends at its closing quote: nothing after it is split off it ("hookgate/j",ur: x).
         const quoted =
           isScalar(pair.value) && (pair.value.type === "QUOTE_DOUBLE" || pair.value.type === "QUOTE_SINGLE");
-        if (holds === undefined && name !== undefined && SECRET_KEYS.has(name) && !quoted) holds = name;
+        // A secret-holding key of the map's own (`credentials: a,caBundle: b`) holds what follows its own value.
+        if ((holds === undefined || ownKey) && name !== undefined && SECRET_KEYS.has(name) && !quoted)
+          holds = name;
         running = holds;
-        previousEnd = end(pair.value) ?? keyRange?.[1];
+        previousEnd = valueRange?.[1] ?? keyRange?.[1];
       }
     },
   });
   return leaks;
+}
+
+/** A pair's plain value as written and as read (an alias by its name too): a problem may quote either. */
+function valueTexts(value: unknown, text: string): string[] {
+  const valueRange = (value as { range?: [number, number, number] } | null)?.range;
+  if (valueRange === undefined || !(isScalar(value) || isAlias(value))) return [];
+  const written = text.slice(valueRange[0], valueRange[1]);
+  return isAlias(value) ? [written, value.source] : [written, String(value.value)];
 }
 
 /** The leak whose region (from its "," to its key's end) holds `offset`, if any. */
