@@ -61,7 +61,14 @@ export function parseRoutes(text: string, file: string): ParseResult {
     const leaks: PlacedLeak[] = [];
     const nextKeys: PlacedKey[] = [];
     const result = parseUnsafe(text, file, leaks, nextKeys);
-    for (const problem of result.problems) problem.message = withoutSplitOffSecret(problem, leaks, nextKeys);
+    // What a problem says that changes with the split-off text is that text (a step's keys, a suggestion):
+    // found by reading the file again with each of its letters and digits changed.
+    const changed =
+      leaks.length > 0 && result.problems.length > 0
+        ? parseUnsafe(withSplitOffTextChanged(text, leaks), file, [], []).problems
+        : [];
+    for (const problem of result.problems)
+      problem.message = withoutSplitOffSecret(problem, leaks, nextKeys, changed);
     // A message quotes what the file holds (a key with an ESC or a CR in it): never as a control character,
     // which would move the terminal's cursor, colour it, or break the one line a problem takes.
     for (const problem of result.problems) problem.message = withoutInvisible(problem.message);
@@ -88,25 +95,24 @@ export function positionInRoutes(text: string, path: readonly PathSegment[]): Po
   return new Locator(doc, text).value(path);
 }
 
-/** A key a "," split off a secret's value in a flow map, with where it and its flow map stand. */
+/** What a "," split off a secret's value in a flow map, with where its region starts and ends. */
 interface PlacedLeak extends FlowCommaLeak {
   /** The first and the last position of its region. */
   first: Position;
   last: Position;
-  /** Where its flow map starts and ends. */
-  from: Position;
-  to: Position;
 }
 
 /**
- * The problem's message, or (when it stands at a key a "," split off a secret's value, or quotes such a key
- * from within the same flow map, in a path or a suggestion too) one that does not quote it: the key may be the
- * rest of a pasted secret. A problem elsewhere that merely holds the same word ("match") is kept as it is.
+ * The problem's message, or (when it stands where a "," split off a secret's value) one that does not quote
+ * what was split off: it may be the rest of a pasted secret. A problem elsewhere is said as it is, but for
+ * what of it changes with that text (`changed`: the problems of the file with it changed), left out as "…":
+ * a step's keys, listed at the step. One that merely holds the same word ("job", a route named "a") is kept.
  */
 function withoutSplitOffSecret(
   problem: Problem,
   leaks: readonly PlacedLeak[],
   nextKeys: readonly PlacedKey[],
+  changed: readonly Problem[],
 ): string {
   // `{ secret: hunter2, Xk9: x }`: an unknown key straight after a secret's value may be the rest of it.
   const unknown = problem.message.indexOf('unknown key "');
@@ -115,13 +121,90 @@ function withoutSplitOffSecret(
   const typo = problem.message.includes('; did you mean "');
   if (unknown >= 0 && next !== undefined && !typo)
     return nextKeyMessage(problem.message.slice(0, unknown), next.key);
-  const within = (l: PlacedLeak) => !before(problem, l.from) && before(problem, l.to);
-  const leak = leaks.find(
-    (l) =>
-      (!before(problem, l.first) && !before(l.last, problem)) ||
-      (within(l) && l.texts.some((t) => problem.message.includes(t))),
+  const leak = leaks.find((l) => !before(problem, l.first) && !before(l.last, problem));
+  if (leak !== undefined) return `YAML: ${flowCommaMessage(leak.key)}`;
+  if (leaks.length === 0) return problem.message;
+  const there = changed.filter((p) => p.line === problem.line && p.col === problem.col).map((p) => p.message);
+  if (there.includes(problem.message)) return problem.message;
+  // Said the same way, but for characters the change changed: those are the split-off text.
+  const twins = there.filter((m) => m.length === problem.message.length);
+  if (twins.length > 0) {
+    const differing = (m: string) => [...m].filter((c, i) => c !== problem.message[i]).length;
+    const twin = twins.reduce((a, b) => (differing(b) < differing(a) ? b : a));
+    return withoutChangedText(problem.message, twin);
+  }
+  // Said otherwise, or not at all, once the text changed: each split-off text it quotes is left out.
+  return withoutTexts(
+    problem.message,
+    leaks.flatMap((l) => l.texts),
   );
-  return leak === undefined ? problem.message : `YAML: ${flowCommaMessage(leak.key)}`;
+}
+
+/** `text` with each ASCII letter and digit of what a "," split off a secret's value changed to the next one. */
+function withSplitOffTextChanged(text: string, leaks: readonly FlowCommaLeak[]): string {
+  const chars = text.split("");
+  for (const leak of leaks)
+    for (let i = leak.region[0] + 1; i < Math.min(leak.region[1], chars.length); i++)
+      chars[i] = nextCharacter(chars[i] as string);
+  return chars.join("");
+}
+
+/** The next digit or letter of the same case, round (9 -> 0, z -> a); anything else as it is. */
+function nextCharacter(c: string): string {
+  for (const run of ["0123456789", "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]) {
+    const at = run.indexOf(c);
+    if (at >= 0) return run[(at + 1) % run.length] as string;
+  }
+  return c;
+}
+
+/** Characters that end a quoted text in a message: the "…" never reaches past them. */
+const TEXT_END = /[\s"'`,;:.()[\]{}<>=]/;
+
+/**
+ * `message` with each stretch where it differs from `twin` (the same message with the split-off text changed)
+ * written as "…". A stretch grows over characters no change touches at its ends (a "-", a non-ASCII letter),
+ * up to a space, a quote or another end of a text, and takes in what parts it from the next (`ab.cd`).
+ */
+function withoutChangedText(message: string, twin: string): string {
+  const hidden = message.split("").map((c, i) => c !== twin[i]);
+  const grows = (i: number) => {
+    const c = message[i] as string;
+    return !hidden[i] && !/[A-Za-z0-9]/.test(c) && !TEXT_END.test(c);
+  };
+  for (let i = 0; i < hidden.length; i++) {
+    if (!hidden[i]) continue;
+    for (let j = i - 1; j >= 0 && grows(j); j--) hidden[j] = true;
+  }
+  for (let i = hidden.length - 1; i >= 0; i--) {
+    if (!hidden[i]) continue;
+    for (let j = i + 1; j < hidden.length && grows(j); j++) hidden[j] = true;
+  }
+  // Between two changed stretches, what is neither a letter, a digit, a space nor a quote is of the same
+  // text (`ab.cd`): one stretch.
+  let last = -1;
+  for (let i = 0; i < hidden.length; i++) {
+    if (!hidden[i]) continue;
+    if (last >= 0 && i > last + 1 && /^[^A-Za-z0-9\s"'`]+$/.test(message.slice(last + 1, i)))
+      for (let j = last + 1; j < i; j++) hidden[j] = true;
+    last = i;
+  }
+  let shown = "";
+  for (let i = 0; i < message.length; i++) {
+    if (!hidden[i]) shown += message[i];
+    else if (i === 0 || !hidden[i - 1]) shown += "…";
+  }
+  return shown;
+}
+
+/** `message` with each of `texts` it holds as a whole (no letter or digit either side) written as "…". */
+function withoutTexts(message: string, texts: readonly string[]): string {
+  let shown = message;
+  for (const t of [...new Set(texts)].sort((a, b) => b.length - a.length)) {
+    const escaped = t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    shown = shown.replace(new RegExp(`(?<![A-Za-z0-9])${escaped}(?![A-Za-z0-9])`, "g"), "…");
+  }
+  return shown;
 }
 
 /** A key straight after a secret's value in a flow map, with where it stands. */
@@ -178,8 +261,6 @@ function parseUnsafe(text: string, file: string, leaks: PlacedLeak[], placedKeys
       ...leak,
       first: locator.offset(leak.region[0] + 1),
       last: locator.offset(leak.region[1]),
-      from: locator.offset(leak.map[0]),
-      to: locator.offset(leak.map[1]),
     });
   for (const next of nextKeys) placedKeys.push({ ...next, at: locator.offset(next.offset) });
 

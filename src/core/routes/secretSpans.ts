@@ -93,8 +93,6 @@ export interface FlowCommaLeak {
    * too. A problem placed in it is about what may be the rest of a pasted secret.
    */
   region: [number, number];
-  /** The flow map's own stretch: a problem elsewhere is about something else, whatever it quotes. */
-  map: [number, number];
 }
 
 let siblingsOf: Map<string, Set<string>> | undefined;
@@ -154,7 +152,6 @@ export function flowCommaLeaks(
   visit(doc, {
     Map(_, map) {
       if (!map.flow) return;
-      const mapStretch: [number, number] = [map.range?.[0] ?? 0, map.range?.[1] ?? text.length];
       // The secret-holding key whose value runs on into the current pair, if any.
       let running: string | undefined;
       let previousEnd: number | undefined;
@@ -191,7 +188,6 @@ export function flowCommaLeaks(
             offset: keyRange[0],
             // `hunter2,x: *Xk9`: the pair's value is as much the pasted text as its key.
             region: [previousEnd ?? keyRange[0], Math.max(keyRange[1], valueRange?.[1] ?? 0)],
-            map: mapStretch,
           });
           // `hunter2,Xk9,Yz`, `hunter2,x: y,Xk9`: a value YAML ended at a "," may go on after it.
           holds = plainValue ? running : undefined;
@@ -206,7 +202,6 @@ export function flowCommaLeaks(
               texts: [...new Set(valueTexts(pair.value, text))].filter((t) => t.trim() !== ""),
               offset: valueRange[0],
               region: [valueRange[0] - 1, valueRange[1]],
-              map: mapStretch,
             });
             holds = running;
           }
