@@ -114,28 +114,34 @@ function withoutSplitOffSecret(
   nextKeys: readonly PlacedKey[],
   changed: readonly Problem[],
 ): string {
-  // `{ secret: hunter2, Xk9: x }`: an unknown key straight after a secret's value may be the rest of it.
-  const unknown = problem.message.indexOf('unknown key "');
-  const next = nextKeys.find((k) => k.at.line === problem.line && k.at.col === problem.col);
-  // A key within a typo of one the map has ("caBundel", did you mean "caBundle"?) is a misspelt key: quoted.
-  const typo = problem.message.includes('; did you mean "');
-  if (unknown >= 0 && next !== undefined && !typo)
-    return nextKeyMessage(problem.message.slice(0, unknown), next.key);
   const leak = leaks.find((l) => !before(problem, l.first) && !before(l.last, problem));
   if (leak !== undefined) return `YAML: ${flowCommaMessage(leak.key)}`;
-  if (leaks.length === 0) return problem.message;
-  const there = changed.filter((p) => p.line === problem.line && p.col === problem.col).map((p) => p.message);
-  if (there.includes(problem.message)) return problem.message;
+  // `{ secret: hunter2, Xk9: x }`: an unknown key straight after a secret's value may be the rest of it.
+  const next = nextKeys.find((k) => k.at.line === problem.line && k.at.col === problem.col);
+  const said = (message: string) => {
+    const unknown = message.indexOf('unknown key "');
+    // A key within a typo of one the map has ("caBundel", did you mean "caBundle"?) is a misspelt key: quoted.
+    const typo = message.includes('; did you mean "');
+    return unknown >= 0 && next !== undefined && !typo
+      ? nextKeyMessage(message.slice(0, unknown), next.key)
+      : message;
+  };
+  const message = said(problem.message);
+  if (leaks.length === 0) return message;
+  const there = changed
+    .filter((p) => p.line === problem.line && p.col === problem.col)
+    .map((p) => said(p.message));
+  if (there.includes(message)) return message;
   // Said the same way, but for characters the change changed: those are the split-off text.
-  const twins = there.filter((m) => m.length === problem.message.length);
+  const twins = there.filter((m) => m.length === message.length);
   if (twins.length > 0) {
-    const differing = (m: string) => [...m].filter((c, i) => c !== problem.message[i]).length;
+    const differing = (m: string) => m.split("").filter((c, i) => c !== message[i]).length;
     const twin = twins.reduce((a, b) => (differing(b) < differing(a) ? b : a));
-    return withoutChangedText(problem.message, twin);
+    return withoutChangedText(message, twin);
   }
   // Said otherwise, or not at all, once the text changed: each split-off text it quotes is left out.
   return withoutTexts(
-    problem.message,
+    message,
     leaks.flatMap((l) => l.texts),
   );
 }

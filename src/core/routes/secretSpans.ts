@@ -205,6 +205,10 @@ export function flowCommaLeaks(
             });
             holds = running;
           }
+          // `secret: hunter2, x: Xk9,Yz`: a key the map has not, after ", ", is said without its text (a
+          // NextKey); if its value is plain text, what a "," splits off that may be more of the secret.
+          const known = name !== undefined && siblingKeys(running).has(name);
+          if (!known && plainValue) holds = running;
         }
         // A quoted value ends at its closing quote: nothing after it is split off it ("hookgate/j",ur: x).
         const quoted =

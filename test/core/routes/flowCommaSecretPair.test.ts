@@ -56,6 +56,26 @@ const files: Array<[string, string, string[]]> = [
     "token",
     ["version: 1", "providers:", `  github: { token: hunter2,x: y,${REST}: z }`, "routes:", ...ROUTE, JOB],
   ],
+  [
+    'secret: hunter2, x: y,<rest> (split by ", " into a pair, then by ",")',
+    "secret",
+    [
+      "version: 1",
+      'jenkins: { url: "https://j.example.com", credentials: hookgate/j }',
+      "routes:",
+      `  - { name: a, secret: hunter2, x: y,${REST}, match: { events: [push] }, action: { type: jenkins, job: b } }`,
+    ],
+  ],
+  [
+    "secret: hunter2,name: <rest>, x: y (the route's name, which labels the route's other problems)",
+    "secret",
+    [
+      "version: 1",
+      'jenkins: { url: "https://j.example.com", credentials: hookgate/j }',
+      "routes:",
+      `  - { secret: hunter2,name: ${REST}, x: y, match: { events: [push] }, action: { type: jenkins, job: b } }`,
+    ],
+  ],
 ];
 
 describe('routes.yaml: a secret\'s value holding ",word: " in a flow map', () => {
