@@ -47,6 +47,7 @@ import {
   secretKeyAt,
   secretValueMessage,
   secretValueSpans,
+  startsWithFlowIndicator,
 } from "./secretSpans";
 import { semanticFindings } from "./semantics";
 
@@ -299,7 +300,10 @@ function parseUnsafe(text: string, file: string, leaks: PlacedLeak[], placedKeys
       leak !== undefined
         ? flowCommaMessage(leak.key)
         : secretKey !== undefined
-          ? secretValueMessage(secretKey, yamlReading(error))
+          ? secretValueMessage(
+              secretKey,
+              startsWithFlowIndicator(text, error.pos[0]) ? "flow indicator" : yamlReading(error),
+            )
           : quoteStart !== undefined
             ? `${firstLine(error.message)}: the text quoted here is never closed`
             : error.code === "DUPLICATE_KEY"
@@ -407,7 +411,14 @@ function parseUnsafe(text: string, file: string, leaks: PlacedLeak[], placedKeys
       leak !== undefined
         ? `YAML: ${flowCommaMessage(leak.key)}`
         : secretKey !== undefined
-          ? `YAML: ${secretValueMessage(secretKey, finding.message.includes("alias") ? "alias" : "other")}`
+          ? `YAML: ${secretValueMessage(
+              secretKey,
+              startsWithFlowIndicator(text, finding.offset)
+                ? "flow indicator"
+                : finding.message.includes("alias")
+                  ? "alias"
+                  : "other",
+            )}`
           : finding.message;
     problems.push({ file, ...locator.offset(finding.offset), message });
   }

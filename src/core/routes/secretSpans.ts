@@ -50,13 +50,37 @@ export function secretKeyAt(
   // At the end of the text, what is wrong is what is missing there (a "}"), not the value before it.
   if (!byLine || offset >= text.length) return undefined;
   const line = text.slice(text.lastIndexOf("\n", offset - 1) + 1, offset);
-  return /(?:^|[\s{,?-])["']?(secret|token|credentials|caBundle)["']?[ \t]*:[ \t]+[^\s,{}[\]"']*$/.exec(
+  return (
+    /(?:^|[\s{,?-])["']?(secret|token|credentials|caBundle)["']?[ \t]*:[ \t]+[^\s,{}[\]"']*$/.exec(
+      line,
+    )?.[1] ?? flowIndicatorFirst(line)
+  );
+}
+
+/**
+ * The secret-holding key of a line (up to a problem) whose value starts with a character that ends a value in
+ * a flow map (`token: }Xk9,!Yz`, `credentials: , !Xk9`): YAML read what was pasted after it as the map's own
+ * structure, a tag or a key, which a problem would quote.
+ */
+function flowIndicatorFirst(line: string): string | undefined {
+  return /(?:^|[\s{,?-])["']?(secret|token|credentials|caBundle)["']?[ \t]*:[ \t]+[,}\]]\S*[ \t]*$/.exec(
     line,
   )?.[1];
 }
 
+/** Whether the value of the secret-holding key before `offset`, on its line, starts with "," "}" or "]". */
+export function startsWithFlowIndicator(text: string, offset: number): boolean {
+  return flowIndicatorFirst(text.slice(text.lastIndexOf("\n", offset - 1) + 1, offset)) !== undefined;
+}
+
 /** What YAML read a pasted value's first character as ("other": anything else it could not read). */
-export type SecretValueReading = "tag" | "alias" | "block scalar header" | "reserved character" | "other";
+export type SecretValueReading =
+  | "tag"
+  | "alias"
+  | "block scalar header"
+  | "reserved character"
+  | "flow indicator"
+  | "other";
 
 /** A YAML problem in the value of `key`, said without the value: it may be the secret itself. */
 export function secretValueMessage(key: string, reading: SecretValueReading): string {
@@ -69,7 +93,9 @@ export function secretValueMessage(key: string, reading: SecretValueReading): st
           ? "YAML reads its first character (| or >) as a block scalar header"
           : reading === "reserved character"
             ? "it starts with a character YAML reserves (@ or `)"
-            : "YAML cannot read it as written";
+            : reading === "flow indicator"
+              ? "it starts with a character that ends a value in a flow map (a comma, } or ])"
+              : "YAML cannot read it as written";
   return (
     `the value of ${key} is not read: ${what} (the value is not shown: it may be a secret). routes.yaml ` +
     "holds a secret's Secrets Manager name, never the secret itself: quote a name that starts so"

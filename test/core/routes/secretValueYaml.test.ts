@@ -145,3 +145,52 @@ describe("Function: parseRoutes (a flow map or list missing its end after a secr
     });
   }
 });
+
+describe("Function: parseRoutes (a secret value in a flow map that starts with a comma, } or ])", () => {
+  const route = [
+    "routes:",
+    "  - name: a",
+    "    secret: hookgate/gh",
+    "    match: { events: [push] }",
+    "    action: { type: jenkins, job: b }",
+  ];
+  const cases: Array<[string, string[]]> = [
+    [
+      "providers.github.token: }Xk9...,!Yq7...",
+      [
+        "version: 1",
+        'jenkins: { url: "https://j.example.com", credentials: hookgate/j }',
+        'providers: { github: { token: }Xk9pQ2,!Yq7wT4"Zr5mL8 } }',
+        ...route,
+      ],
+    ],
+    [
+      "jenkins credentials: , !Xk9...",
+      ["version: 1", "jenkins: { url: http://j:8080, credentials: , !Xk9pQ2%Yq7wT4[Zr5mL8 }", ...route],
+    ],
+  ];
+  for (const [where, lines] of cases) {
+    it(`refuses ${where} without printing the tag YAML read in it, saying what its first character ends`, () => {
+      const said = parseRoutes([...lines, ""].join("\n"), "r.yaml")
+        .problems.map((p) => p.message)
+        .join("\n");
+      for (const part of ["Xk9", "Yq7", "Zr5"]) expect(said).to.not.include(part);
+      expect(said).to.include("it starts with a character that ends a value in a flow map (a comma, } or ])");
+    });
+  }
+
+  it("still says a tag after a secret-holding key whose value is empty and ended by }", () => {
+    const said = parseRoutes(
+      [
+        "version: 1",
+        'jenkins: { url: "https://j.example.com", credentials: hookgate/j }',
+        "x-a: { token: }",
+        "x-b: !Ref b",
+        ...route,
+        "",
+      ].join("\n"),
+      "r.yaml",
+    ).problems.map((p) => p.message);
+    expect(said.join("\n")).to.include("the tag !Ref");
+  });
+});
