@@ -12,6 +12,7 @@ import {
   urlProblem,
 } from "./checks";
 import type { PathSegment } from "./positions";
+import { SECRET_KEYS } from "./secretSpans";
 
 let validator: ValidateFunction | undefined;
 
@@ -327,7 +328,9 @@ function shortJson(value: unknown): string {
   if (typeof value === "string") return shownText(value, 60);
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    // A secret-holding key's value (`serverSideEncryption: { token: ... }`) may be a secret pasted there.
+    const withoutSecrets = (key: string, item: unknown) => (SECRET_KEYS.has(key) ? "…" : item);
+    text = JSON.stringify(value, withoutSecrets) ?? String(value);
   } catch {
     text = "a value that contains itself"; // a YAML alias inside its own anchor: [*v] under &v
   }
