@@ -41,6 +41,7 @@ import {
   flowCommaLeakAt,
   flowCommaLeaks,
   flowCommaMessage,
+  flowCommaTagKey,
   type NextKey,
   nextKeyMessage,
   type SecretValueReading,
@@ -294,11 +295,14 @@ function parseUnsafe(text: string, file: string, leaks: PlacedLeak[], placedKeys
     const secretKey =
       quoteStart === undefined ? secretKeyAt(secrets, text, error.pos[0], !flowEnd) : undefined;
     // A tag or an alias a "," split off a secret's value (`secret: hunter2,!Xk9`): its message would quote it.
-    const leak =
-      isTagError(error) || error.code === "BAD_ALIAS" ? flowCommaLeakAt(leaks, error.pos[0]) : undefined;
+    const leakKey =
+      isTagError(error) || error.code === "BAD_ALIAS"
+        ? (flowCommaLeakAt(leaks, error.pos[0])?.key ??
+          (secretKey === undefined ? flowCommaTagKey(text, error.pos[0]) : undefined))
+        : undefined;
     const message =
-      leak !== undefined
-        ? flowCommaMessage(leak.key)
+      leakKey !== undefined
+        ? flowCommaMessage(leakKey)
         : secretKey !== undefined
           ? secretValueMessage(
               secretKey,
@@ -406,10 +410,12 @@ function parseUnsafe(text: string, file: string, leaks: PlacedLeak[], placedKeys
   const references = referenceFindings(doc);
   for (const finding of references) {
     const secretKey = secretKeyAt(secrets, text, finding.offset);
-    const leak = flowCommaLeakAt(leaks, finding.offset);
+    const leakKey =
+      flowCommaLeakAt(leaks, finding.offset)?.key ??
+      (secretKey === undefined ? flowCommaTagKey(text, finding.offset) : undefined);
     const message =
-      leak !== undefined
-        ? `YAML: ${flowCommaMessage(leak.key)}`
+      leakKey !== undefined
+        ? `YAML: ${flowCommaMessage(leakKey)}`
         : secretKey !== undefined
           ? `YAML: ${secretValueMessage(
               secretKey,

@@ -178,8 +178,9 @@ export function flowCommaLeaks(
   visit(doc, {
     Map(_, map) {
       if (!map.flow) return;
-      // The secret-holding key whose value runs on into the current pair, if any.
+      // The secret-holding key whose value runs on into the current pair, if any, and whether it was empty.
       let running: string | undefined;
+      let runningEmpty = false;
       let previousEnd: number | undefined;
       for (const pair of map.items) {
         const keyRange = range(pair.key);
@@ -190,9 +191,10 @@ export function flowCommaLeaks(
         // `secret: hunter2,Xk9` (nothing after the ","), or a bare key, with no value, after it: a key of the
         // map's own (`secret: hookgate/gh, colour: red`) is parted by a space and has a value. A "!", "&" or
         // "? " after the "," is still the pasted value, which YAML reads as a tag, an anchor or a key's mark.
+        // After an empty value (`token: , Xk9: z`) the pasted value started with ", ": the key is of it too.
         const onlyComma =
           /^\s*,(?:[!&][^\s,{}[\]]*\s*|\?\s+)*$/.test(between) ||
-          (/^\s*,\s*(?:[!&][^\s,{}[\]]*\s*|\?\s+)*$/.test(between) && pair.value == null);
+          (/^\s*,\s*(?:[!&][^\s,{}[\]]*\s*|\?\s+)*$/.test(between) && (pair.value == null || runningEmpty));
         // A key the map may have, with a value: the map's own, the value before it ended by the "," as YAML says.
         const ownKey =
           name !== undefined && pair.value != null && running !== undefined && siblingKeys(running).has(name);
@@ -243,6 +245,10 @@ export function flowCommaLeaks(
         if ((holds === undefined || ownKey) && name !== undefined && SECRET_KEYS.has(name) && !quoted)
           holds = name;
         running = holds;
+        runningEmpty =
+          holds === name &&
+          (pair.value == null ||
+            (isScalar(pair.value) && pair.value.value === null && pair.value.source === ""));
         previousEnd = valueRange?.[1] ?? keyRange?.[1];
       }
     },
@@ -256,6 +262,18 @@ function valueTexts(value: unknown, text: string): string[] {
   if (valueRange === undefined || !(isScalar(value) || isAlias(value))) return [];
   const written = text.slice(valueRange[0], valueRange[1]);
   return isAlias(value) ? [written, value.source] : [written, String(value.value)];
+}
+
+/**
+ * The secret-holding key of the line before `offset` whose value runs, unbroken but for spaces after a ",", up
+ * to a "," just before it (`secret: hunter2[Xk9,!Yz`, `secret: hunter2, !Xk9"`): a tag or an alias there that
+ * YAML could not make a key of is the rest of the value, which its problem would quote.
+ */
+export function flowCommaTagKey(text: string, offset: number): string | undefined {
+  const line = text.slice(text.lastIndexOf("\n", offset - 1) + 1, offset);
+  return /(?:^|[\s{,?-])["']?(secret|token|credentials|caBundle)["']?[ \t]*:[ \t]+\S*,[ \t]*$/.exec(
+    line,
+  )?.[1];
 }
 
 /** The leak whose region (from its "," to its key's end) holds `offset`, if any. */

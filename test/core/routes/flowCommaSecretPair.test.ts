@@ -76,6 +76,30 @@ const files: Array<[string, string, string[]]> = [
       `  - { secret: hunter2,name: ${REST}, x: y, match: { events: [push] }, action: { type: jenkins, job: b } }`,
     ],
   ],
+  // A tag after the "," that YAML could not read as a key's mark: its problem quotes it.
+  ...[`hunter2, !${REST}"Yq7wT4`, `hunter2[Aa0AAA,!${REST}[Yq7wT4`].map(
+    (value): [string, string, string[]] => [
+      `secret: ${value.replace(REST, "<rest>")} (a tag after the ",")`,
+      "secret",
+      [
+        "version: 1",
+        'jenkins: { url: "https://j.example.com", credentials: hookgate/j }',
+        "routes:",
+        `  - { name: a, secret: ${value}, match: { events: [push] }, action: { type: jenkins, job: b } }`,
+      ],
+    ],
+  ),
+  [
+    'a token parameter: , <rest>: z (the value starts with ", ")',
+    "token",
+    [
+      "version: 1",
+      'jenkins: { url: "https://j.example.com", credentials: hookgate/j }',
+      "routes:",
+      ...ROUTE,
+      `    action: { type: jenkins, job: b, parameters: { token: , ${REST}"Yq7: z, SHA: "{{sha}}" } }`,
+    ],
+  ],
 ];
 
 describe('routes.yaml: a secret\'s value holding ",word: " in a flow map', () => {

@@ -154,7 +154,8 @@ describe("Function: parseRoutes (a secret value in a flow map that starts with a
     "    match: { events: [push] }",
     "    action: { type: jenkins, job: b }",
   ];
-  const cases: Array<[string, string[]]> = [
+  const FLOW_INDICATOR = "it starts with a character that ends a value in a flow map (a comma, } or ])";
+  const cases: Array<[string, string[], string]> = [
     [
       "providers.github.token: }Xk9...,!Yq7...",
       [
@@ -163,19 +164,21 @@ describe("Function: parseRoutes (a secret value in a flow map that starts with a
         'providers: { github: { token: }Xk9pQ2,!Yq7wT4"Zr5mL8 } }',
         ...route,
       ],
+      FLOW_INDICATOR,
     ],
     [
-      "jenkins credentials: , !Xk9...",
+      "jenkins credentials: , !Xk9... (the tag of a key after an empty value and a comma)",
       ["version: 1", "jenkins: { url: http://j:8080, credentials: , !Xk9pQ2%Yq7wT4[Zr5mL8 }", ...route],
+      'a "," in a flow map ended the value of credentials',
     ],
   ];
-  for (const [where, lines] of cases) {
-    it(`refuses ${where} without printing the tag YAML read in it, saying what its first character ends`, () => {
+  for (const [where, lines, saying] of cases) {
+    it(`refuses ${where} without printing the tag YAML read in it, saying why`, () => {
       const said = parseRoutes([...lines, ""].join("\n"), "r.yaml")
         .problems.map((p) => p.message)
         .join("\n");
       for (const part of ["Xk9", "Yq7", "Zr5"]) expect(said).to.not.include(part);
-      expect(said).to.include("it starts with a character that ends a value in a flow map (a comma, } or ])");
+      expect(said).to.include(saying);
     });
   }
 
