@@ -639,6 +639,15 @@ export class LocalQueue {
       if (messages.length === 0) this.groups.delete(key);
     }
     this.append(outcome ? { op: "del", id: message.id, out: outcome } : { op: "del", id: message.id });
+    if (outcome?.outcome === "dead" && !this.closed) {
+      // Written now, as the dedupe store writes its dead mark: its letter is filed, and a start that found the
+      // message still queued would receive it again (its dedupe item reads dead, which says nothing of the letter).
+      // A write that fails keeps its lines for the next one, which the scheduled write below tries.
+      try {
+        this.journal.writeNow();
+        return;
+      } catch {}
+    }
     this.scheduleWrite();
   }
 

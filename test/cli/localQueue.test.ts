@@ -10,7 +10,7 @@ import { WorkItemTooLargeError } from "../../src/core/errors";
 import { MAX_WORK_ITEM_BYTES } from "../../src/core/policy";
 import type { WorkItem } from "../../src/core/types";
 import { workItemJson } from "../../src/gateway/workItem";
-import { LocalQueue, type LocalQueueOptions } from "../../src/local/localQueue";
+import { LocalQueue, type LocalQueueOptions, type WorkerAnswer } from "../../src/local/localQueue";
 import { localWorkItem } from "../support/localStores";
 
 /** A work item; `repo` null: an event without a repository. */
@@ -1151,6 +1151,55 @@ describe("Class: LocalQueue, a restart reads the journal back", () => {
     expect(works).to.equal(0);
     expect(redriven).to.deep.equal(["a: failed 2 receives (maxReceiveCount reached)"]);
   });
+
+  // A kill -9 at the end of the turn in which a message was dead-lettered (the letter filed): a start that finds
+  // the message still queued receives or redrives it again (h514's review). The crash is the journal copied in a
+  // setImmediate queued where the letter is filed, which runs before any write the queue schedules after it.
+  const deadLetteredThenKilled = [
+    { how: "by the worker (its outcome dead)", byWorker: true, filedByRedrive: [] as string[] },
+    { how: "by the queue's redrive past maxReceiveCount", byWorker: false, filedByRedrive: ["d1"] },
+  ];
+  for (const c of deadLetteredThenKilled)
+    it(`a message dead-lettered ${c.how} has its del line written in that turn: a kill -9 at its end leaves nothing for the next start to receive or redrive again`, async () => {
+      const crashed = join(dir, "crashed");
+      const filed: string[] = [];
+      const killAtTurnEnd = () =>
+        setImmediate(() => {
+          mkdirSync(crashed, { recursive: true });
+          fs.copyFileSync(journalPath(), join(crashed, "journal.jsonl"));
+        });
+      const first = newQueue({
+        maxReceiveCount: 1,
+        redrive: async (message) => {
+          filed.push(message.item?.deliveryId ?? "?");
+          killAtTurnEnd();
+        },
+      });
+      first.register("r", async (event): Promise<WorkerAnswer> => {
+        const messageId = event.Records[0]?.messageId ?? "";
+        if (!c.byWorker) return { batchItemFailures: [{ itemIdentifier: messageId }] };
+        killAtTurnEnd();
+        return { batchItemFailures: [], records: [{ messageId, outcome: "dead" }] };
+      });
+      first.start();
+      await first.port("r").send(item("d1"));
+      await until(() => fs.existsSync(join(crashed, "journal.jsonl")));
+      let received = 0;
+      const restarted = newQueue({
+        dir: crashed,
+        maxReceiveCount: 1,
+        redrive: async (message) => {
+          filed.push(message.item?.deliveryId ?? "?");
+        },
+      });
+      restarted.register("r", async () => {
+        received++;
+        return { batchItemFailures: [] };
+      });
+      expect(restarted.start(), "messages the next start finds queued").to.equal(0);
+      for (let i = 0; i < 3; i++) await turn();
+      expect({ received, filed }).to.deep.equal({ received: 0, filed: c.filedByRedrive });
+    });
 
   it("loads messages in the order they were sent (seq), whatever the order of their lines", async () => {
     writeJournal(put("second", { seq: 7 }), put("first", { seq: 3 }));
