@@ -60,6 +60,12 @@ export interface DeadLetterQueue {
    * `messageId`: the queue message it was, one letter per message.
    */
   sendRaw?(body: string, reason: string, messageId?: string): Promise<void>;
+  /**
+   * Whether a letter of this work item (its route, delivery id and generation) is parked already (optional: the
+   * deployed DLQ cannot be asked; serve's dead letters can). Asked for a record received before: its earlier
+   * receive may have filed the letter and been cut short (serve killed) before the queue deleted the message.
+   */
+  holds?(item: WorkItem): Promise<boolean>;
 }
 
 export type DeliveryState = "pending" | "queued" | "done" | "dead";

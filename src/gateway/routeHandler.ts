@@ -1181,6 +1181,19 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       });
       return { ok: true, outcome: superseded };
     }
+    if (attempt > 1 && (await letterFiled(item))) {
+      // An earlier receive filed its dead letter and was cut short (serve killed) before the queue deleted the
+      // message. Its dedupe item reads dead, as it does after a last attempt cut short in its action, which runs
+      // again: only the letter tells them apart. Dead, not run again, nor filed a second time.
+      await markQuietly(item, "dead", callDeadline);
+      attemptLog({
+        ...base,
+        outcome: DEAD_OUTCOME,
+        detail:
+          "its dead letter was filed by an earlier receive, cut short before the message was deleted: not run again",
+      });
+      return { ok: true, outcome: { outcome: "dead" } };
+    }
     const receivedAgain = await holdWhileRunning(record, invocation, deadlineMs);
     if (receivedAgain !== undefined) {
       // Another receive of the message runs it: running it here too would run the action twice at once, and
@@ -1329,6 +1342,17 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (actionRan(recorded, item.generation)) return { state: "done", generation };
     if (state === "queued" && generation > item.generation && !expired) return { state, generation };
     return undefined;
+  }
+
+  /** Whether the dead letters hold the item's letter already; false when they cannot tell (then it runs). */
+  async function letterFiled(item: WorkItem): Promise<boolean> {
+    const holds = deps.deadLetters.holds;
+    if (!holds) return false;
+    try {
+      return await holds.call(deps.deadLetters, item);
+    } catch {
+      return false;
+    }
   }
 
   /** What the dedupe store records for the record's delivery; undefined when unknown (then it runs). */

@@ -2,6 +2,7 @@
 // can read why it died and redeliver it from the Git host. Kept 14 days, as the deployed DLQ keeps its
 // messages (DLQ_RETENTION_SECONDS): `prune` removes the older ones.
 import { mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DLQ_RETENTION_SECONDS } from "../core/policy";
 import type { DeadLetterQueue, LogFn } from "../core/ports";
@@ -69,7 +70,31 @@ export class LocalDeadLetters implements DeadLetterQueue {
     return {
       send: (item, reason) => this.send(item, reason),
       sendRaw: (body, reason) => this.fileRaw(body, reason, route),
+      holds: (item) => this.holds(item),
     };
+  }
+
+  /**
+   * Whether a letter of `item` (its route, delivery id and generation) is on disk: found by the end of the name
+   * `send` gives it, then read, as two ids can have one safe name part ("a.b" and "a_b"). A letter that cannot
+   * be read is not it.
+   */
+  async holds(item: WorkItem): Promise<boolean> {
+    const ending = `-${safe(item.route)}-${safe(item.deliveryId)}-g${item.generation}.json`;
+    for (const name of await readdir(this.dir)) {
+      if (name.startsWith(".") || !name.endsWith(ending)) continue;
+      try {
+        const letter = JSON.parse(await readFile(join(this.dir, name), "utf8")) as DeadLetter | null;
+        const parked = letter?.item;
+        if (
+          parked?.route === item.route &&
+          parked.deliveryId === item.deliveryId &&
+          parked.generation === item.generation
+        )
+          return true;
+      } catch {}
+    }
+    return false;
   }
 
   /**

@@ -399,6 +399,12 @@ async function openLocalGateway(
       // A message the work path skipped without running its action, because a later generation of its delivery
       // stands in (superseded, or already finished by it), is deleted as one that ran: its entry must not read done.
       deleted: (item, attempts, outcome) => {
+        // Dead: its letter told the history as it was filed (onDead), or, when a start after a kill -9 found it
+        // filed already, the history may have missed it: the entry is made dead with the letter's reason.
+        if (outcome?.outcome === "dead" && deliveries.statusOf(item) !== "dead") {
+          deliveries.work(item, { status: "dead", attempts, ...deadEntry(item) });
+          return;
+        }
         const reason = notRunReason(outcome);
         deliveries.work(
           item,

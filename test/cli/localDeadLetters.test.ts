@@ -87,6 +87,23 @@ describe("Class: LocalDeadLetters", () => {
     ]);
   });
 
+  it("holds(item) tells whether the item's own letter (its route, delivery id and generation) is on disk, read from the file: not another's whose name ends alike, nor one that cannot be read", async () => {
+    const letters = new LocalDeadLetters(dir);
+    const mine = localWorkItem("a-b", { route: "r", generation: 2 });
+    const sameEnding = localWorkItem("b", { route: "r-a", generation: 2 }); // ...-r-a-b-g2.json too
+    const sameSafeName = localWorkItem("a.b", { route: "r", generation: 2 }); // a.b is a_b as a name part
+    expect(await letters.holds(mine), "an empty directory").to.equal(false);
+    await letters.send(sameEnding, "dead");
+    await letters.send(localWorkItem("a-b", { route: "r", generation: 1 }), "dead");
+    writeFileSync(join(dir, `2026-01-01T00-00-00-000Z-0100-r-a-b-g2.json`), "{ torn");
+    writeFileSync(join(dir, `.2026-01-01T00-00-00-000Z-0101-r-a-b-g2.json.0123456789ab.tmp`), "{}");
+    expect(await letters.holds(mine), "other letters only").to.equal(false);
+    await letters.send(mine, "final: HTTP 404");
+    expect(await letters.holds(mine), "its letter filed").to.equal(true);
+    expect(await letters.holds(sameSafeName), "an id of the same safe name").to.equal(false);
+    expect(await letters.forRoute("r").holds?.(mine), "through forRoute").to.equal(true);
+  });
+
   it("list reads every letter oldest first, and skips files that are not letters (temporary, hidden, other)", async () => {
     const letters = new LocalDeadLetters(dir);
     for (let i = 0; i < 3; i++) await letters.send(item(`d${i}`), `reason ${i}`);

@@ -692,6 +692,105 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
     expect(h.logs.of("attempt")[0]?.outcome).to.equal("already-done");
   });
 
+  // serve's dead letters can say whether an item's letter is filed (DeadLetterQueue.holds); the deployed DLQ cannot.
+  // A receive that filed the letter and was killed before the queue deleted the message leaves its delivery
+  // reading dead or queued, like a receive killed before its letter (review h514).
+  describe("work on a record whose dead letter may be filed already (holds)", () => {
+    /** RecordingDeadLetters whose holds() answers from `filed` (or throws), counting the calls. */
+    function withHolds(filed: (item: WorkItem) => boolean) {
+      const letters = Object.assign(new RecordingDeadLetters(), {
+        asked: 0,
+        async holds(item: WorkItem) {
+          letters.asked++;
+          return filed(item);
+        },
+      });
+      return letters;
+    }
+    const rows = [
+      { left: "dead (its letter and dead mark written)", mark: "dead" as const, attempt: 2 },
+      { left: "queued (its letter written, its dead mark not)", mark: undefined, attempt: 2 },
+      {
+        left: "dead (a last attempt's mark before its action)",
+        mark: "dead" as const,
+        attempt: MAX_ATTEMPTS + 1,
+      },
+    ];
+    for (const row of rows)
+      it(`work on receive ${row.attempt} of a record whose letter is filed and whose delivery reads ${row.left} does not run it nor file it again: dead, marked dead`, async () => {
+        const item = workItem({ deliveryId: "w-filed" });
+        const deadLetters = withHolds((asked) => asked.deliveryId === "w-filed" && asked.generation === 1);
+        const h = harness(unavailable, { deadLetters });
+        await accepted(h.dedupe, item);
+        if (row.mark) await h.dedupe.mark("api-build", "w-filed", 1, row.mark);
+        const report = await h.handler.workRecords(
+          sqsEvent([sqsRecord(JSON.stringify(item), { receiveCount: row.attempt, id: "m-1" })]),
+        );
+        expect(report).to.deep.equal({
+          batchItemFailures: [],
+          records: [{ messageId: "m-1", outcome: "dead" }],
+        });
+        expect({ ran: h.ran, filed: deadLetters.items.length }).to.deep.equal({ ran: [], filed: 0 });
+        expect(h.dedupe.peek("api-build", "w-filed")).to.deep.equal({ state: "dead", generation: 1 });
+        expect(h.logs.of("attempt")).to.have.length(1);
+        expect(h.logs.of("attempt")[0]).to.deep.include({
+          level: "error",
+          outcome: "dead",
+          attempt: row.attempt,
+          deliveryId: "w-filed",
+          detail:
+            "its dead letter was filed by an earlier receive, cut short before the message was deleted: not run again",
+        });
+      });
+
+    const runs = [
+      {
+        when: "on its first receive (no earlier receive filed anything): holds is not asked",
+        attempt: 1,
+        holds: () => true,
+        asked: 0,
+      },
+      {
+        when: "when no letter of its generation is filed (a last attempt cut short in its action)",
+        attempt: MAX_ATTEMPTS + 1,
+        holds: () => false,
+        asked: 1,
+      },
+      {
+        when: "when holds fails (the dead letters cannot tell)",
+        attempt: 2,
+        holds: () => {
+          throw new Error("EACCES: permission denied, scandir");
+        },
+        asked: 1,
+      },
+    ];
+    for (const row of runs)
+      it(`work runs a record whose delivery reads dead ${row.when}`, async () => {
+        const item = workItem({ deliveryId: "w-run" });
+        const deadLetters = withHolds(row.holds);
+        const h = harness(ok, { deadLetters });
+        await accepted(h.dedupe, item);
+        await h.dedupe.mark("api-build", "w-run", 1, "dead");
+        const result = await h.handler.work(
+          sqsEvent([sqsRecord(JSON.stringify(item), { receiveCount: row.attempt })]),
+        );
+        expect(result.batchItemFailures).to.deep.equal([]);
+        expect({ ran: h.ran, asked: deadLetters.asked }).to.deep.equal({ ran: ["w-run"], asked: row.asked });
+        expect(h.logs.of("attempt")[0]?.outcome).to.equal("done");
+      });
+
+    it("work without holds (the deployed DLQ) runs a record received again whose delivery reads dead, as before", async () => {
+      const item = workItem({ deliveryId: "w-deployed" });
+      const h = harness(ok);
+      expect(h.deadLetters).to.not.have.property("holds");
+      await accepted(h.dedupe, item);
+      await h.dedupe.mark("api-build", "w-deployed", 1, "dead");
+      await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item), { receiveCount: 2 })]));
+      expect(h.ran).to.deep.equal(["w-deployed"]);
+    });
+  });
+
   it("work skips a dead letter redriven after the Git host's redelivery of its delivery finished as a later generation, naming that generation", async () => {
     const h = harness(ok);
     const item = workItem({ deliveryId: "w-later-gen" });

@@ -1,0 +1,146 @@
+// `hookgate serve` killed (kill -9) right after a delivery was dead-lettered, before the queue journal recorded the
+// message deleted: the next start must neither run its action again nor file a second dead letter (review h514).
+// The kill is played by copying the state dir at that moment, in process: the files a kill -9 there leaves.
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { ActionError } from "../../src/core/errors";
+import { loadRoutesFile } from "../../src/core/routes/load";
+import type { ActionOutcome } from "../../src/core/types";
+import type { DeliveryEntry } from "../../src/local/deliveryLog";
+import { JournalFile } from "../../src/local/journalFile";
+import { LocalDeadLetters } from "../../src/local/localDeadLetters";
+import { type LocalGateway, startLocalGateway } from "../../src/local/localGateway";
+import { ROUTE_R_YAML } from "../support/localStores";
+import { githubHeaders } from "./serveHarness";
+
+const PUSH = readFileSync(join(__dirname, "..", "..", "examples", "github-push.json"));
+
+/** The dead letters in `dir`, without a temporary file a write in progress holds. */
+const letterFiles = (dir: string) => readdirSync(join(dir, "dead-letters")).filter((n) => !n.startsWith("."));
+
+describe("Command: hookgate serve, killed right after a delivery was dead-lettered", function () {
+  this.timeout(20_000);
+  let dir: string;
+  const gateways: LocalGateway[] = [];
+  const originalWriteNow = JournalFile.prototype.writeNow;
+  const originalSend = LocalDeadLetters.prototype.send;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-dead-crash-"));
+  });
+  afterEach(async () => {
+    JournalFile.prototype.writeNow = originalWriteNow;
+    LocalDeadLetters.prototype.send = originalSend;
+    for (const g of gateways.splice(0)) await g.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Copies `state` to `crashed` once, the first time it is called. */
+  const killer = (state: string, crashed: string) => () => {
+    if (!existsSync(crashed)) cpSync(state, crashed, { recursive: true });
+  };
+
+  const kills = {
+    // After its letter and its dedupe mark, before the queue journal's write of its del line.
+    "before its del line": (kill: () => void) => {
+      JournalFile.prototype.writeNow = function (this: JournalFile) {
+        const unwritten = (this as unknown as { unwritten: string }).unwritten;
+        if (this.path.endsWith("journal.jsonl") && unwritten.includes('"op":"del"')) kill();
+        originalWriteNow.call(this);
+      };
+    },
+    // Once its letter is on disk, before its dedupe mark (on a last attempt, the mark made before the action).
+    "right after its letter's write": (kill: () => void) => {
+      LocalDeadLetters.prototype.send = async function (this: LocalDeadLetters, ...args) {
+        await originalSend.apply(this, args);
+        kill();
+      };
+    },
+  };
+  const failures = [
+    { name: "a success (control)", maxAttempts: 5, retryable: undefined, ends: "done" },
+    { name: "a final failure (404) on the first attempt", maxAttempts: 5, retryable: false, ends: "dead" },
+    {
+      name: "a retryable failure on the last attempt (--max-attempts 1)",
+      maxAttempts: 1,
+      retryable: true,
+      ends: "dead",
+    },
+  ] as const;
+  const cases = [
+    ...failures.map((failure) => ({ kill: "before its del line" as const, ...failure })),
+    ...failures.slice(1).map((failure) => ({ kill: "right after its letter's write" as const, ...failure })),
+  ];
+  for (const c of cases)
+    it(`${c.name}, killed ${c.kill}: the next start neither runs the action again nor files a second dead letter, and shows the delivery ${c.ends}`, async () => {
+      const routes = join(dir, "routes.yaml");
+      writeFileSync(routes, ROUTE_R_YAML);
+      const state = join(dir, "state");
+      const crashed = join(dir, "crashed");
+      kills[c.kill](killer(state, crashed));
+      let runs = 0;
+      const runAction = async (): Promise<ActionOutcome> => {
+        runs++;
+        if (c.retryable === undefined) return { status: "done", detail: "built" };
+        throw new ActionError(c.retryable ? "Jenkins answered 503" : "Jenkins answered 404: no such job", {
+          retryable: c.retryable,
+        });
+      };
+      const first = await startLocalGateway({
+        config: loadRoutesFile(routes),
+        stateDir: state,
+        port: 0,
+        maxAttempts: c.maxAttempts,
+        runAction,
+      });
+      gateways.push(first);
+      const secret = JSON.parse(readFileSync(first.secretsFile, "utf8"))["test/hook"] as string;
+      const answer = await fetch(`${first.url}/hooks/r`, {
+        method: "POST",
+        headers: githubHeaders(secret, PUSH, "push", "d-crash"),
+        body: PUSH,
+      });
+      expect(answer.status).to.equal(202);
+      for (let i = 0; i < 300 && !existsSync(crashed); i++) await new Promise((r) => setTimeout(r, 10));
+      await gateways.splice(0)[0]?.close();
+      JournalFile.prototype.writeNow = originalWriteNow;
+      LocalDeadLetters.prototype.send = originalSend;
+      expect(runs, "the first start ran the action once").to.equal(1);
+      const lettersAtKill = letterFiles(crashed);
+      expect(lettersAtKill, "dead letters at the kill").to.have.length(c.ends === "dead" ? 1 : 0);
+
+      // The next start, on the state dir as the kill left it (its serve.lock is taken over as stale).
+      const second = await startLocalGateway({
+        config: loadRoutesFile(routes),
+        stateDir: crashed,
+        port: 0,
+        secretsFile: first.secretsFile,
+        maxAttempts: c.maxAttempts,
+        runAction,
+      });
+      gateways.push(second);
+      expect(second.resumed, "the message the kill left queued").to.equal(1);
+      const entry = () => second.deliveries.list().find((e) => e.delivery === "d-crash") as DeliveryEntry;
+      // Its second receive has ended: the entry counts it, and reads done or dead.
+      for (let i = 0; i < 500 && !(entry()?.attempts >= 2 && ["done", "dead"].includes(entry().status)); i++)
+        await new Promise((r) => setTimeout(r, 10));
+      // The entry shows the letter's reason, as it did live.
+      const reasons = lettersAtKill.map(
+        (name) => JSON.parse(readFileSync(join(crashed, "dead-letters", name), "utf8")).reason as string,
+      );
+      expect({
+        actionRuns: runs,
+        deadLetters: letterFiles(crashed),
+        status: entry()?.status,
+        attempts: entry()?.attempts,
+        error: entry()?.error,
+      }).to.deep.equal({
+        actionRuns: 1,
+        deadLetters: lettersAtKill,
+        status: c.ends,
+        attempts: 2,
+        error: reasons[0],
+      });
+    });
+});
