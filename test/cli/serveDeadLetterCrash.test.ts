@@ -1,7 +1,16 @@
 // `hookgate serve` killed (kill -9) right after a delivery was dead-lettered, before the queue journal recorded the
 // message deleted: the next start must neither run its action again nor file a second dead letter (review h514).
 // The kill is played by copying the state dir at that moment, in process: the files a kill -9 there leaves.
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -12,7 +21,7 @@ import type { DeliveryEntry } from "../../src/local/deliveryLog";
 import { JournalFile } from "../../src/local/journalFile";
 import { LocalDeadLetters } from "../../src/local/localDeadLetters";
 import { type LocalGateway, startLocalGateway } from "../../src/local/localGateway";
-import { ROUTE_R_YAML } from "../support/localStores";
+import { localWorkItem, ROUTE_R_YAML } from "../support/localStores";
 import { githubHeaders } from "./serveHarness";
 
 const PUSH = readFileSync(join(__dirname, "..", "..", "examples", "github-push.json"));
@@ -143,4 +152,96 @@ describe("Command: hookgate serve, killed right after a delivery was dead-letter
         error: reasons[0],
       });
     });
+});
+
+describe("Command: hookgate serve, killed right after its queue moved a message past maxReceiveCount to the dead letters", () => {
+  let dir: string;
+  const gateways: LocalGateway[] = [];
+  const originalSend = LocalDeadLetters.prototype.send;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-redrive-crash-"));
+  });
+  afterEach(async () => {
+    LocalDeadLetters.prototype.send = originalSend;
+    for (const g of gateways.splice(0)) await g.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the next start files no second letter, marks the delivery dead (a redelivery is accepted again) and shows it dead", async () => {
+    const routes = join(dir, "routes.yaml");
+    writeFileSync(routes, ROUTE_R_YAML);
+    const state = join(dir, "state");
+    const crashed = join(dir, "crashed");
+    // A message whose receives ran out before an earlier crash (--max-attempts 1: maxReceiveCount 1 + 3), its
+    // delivery still queued: the start moves it to the dead letters without running it.
+    const item = localWorkItem("d-parked", { repo: "acme/api" });
+    const now = Date.now();
+    const meta = {
+      id: "m-1",
+      seq: 0,
+      route: "r",
+      group: "acme/api",
+      dedupeId: "d-parked:1",
+      sentAt: now,
+      receiveCount: 4,
+    };
+    mkdirSync(join(state, "queue"), { recursive: true });
+    writeFileSync(join(state, "queue", "journal.jsonl"), `${JSON.stringify({ op: "put", m: meta, item })}\n`);
+    writeFileSync(
+      join(state, "dedupe.jsonl"),
+      `${JSON.stringify({ k: "r#d-parked", s: "queued", g: 1, t: now, f: now })}\n`,
+    );
+    // The kill: once the letter is on disk, before its dedupe mark and the journal's del line.
+    LocalDeadLetters.prototype.send = async function (this: LocalDeadLetters, ...args) {
+      await originalSend.apply(this, args);
+      if (!existsSync(crashed)) cpSync(state, crashed, { recursive: true });
+    };
+    let runs = 0;
+    const options = {
+      config: loadRoutesFile(routes),
+      port: 0,
+      maxAttempts: 1,
+      runAction: async (): Promise<ActionOutcome> => {
+        runs++;
+        return { status: "done", detail: "built" };
+      },
+    };
+    gateways.push(await startLocalGateway({ ...options, stateDir: state }));
+    for (let i = 0; i < 300 && !existsSync(crashed); i++) await new Promise((r) => setTimeout(r, 10));
+    await gateways.splice(0)[0]?.close();
+    LocalDeadLetters.prototype.send = originalSend;
+    const lettersAtKill = letterFiles(crashed);
+    expect(lettersAtKill, "dead letters at the kill").to.have.length(1);
+
+    const second = await startLocalGateway({ ...options, stateDir: crashed });
+    gateways.push(second);
+    expect(second.resumed, "the message the kill left queued").to.equal(1);
+    const entry = () => second.deliveries.list().find((e) => e.delivery === "d-parked");
+    for (let i = 0; i < 300 && entry()?.status !== "dead"; i++) await new Promise((r) => setTimeout(r, 10));
+    await gateways.splice(0)[0]?.close();
+    const dedupeLines = readFileSync(join(crashed, "dedupe.jsonl"), "utf8").split("\n").filter(Boolean);
+    const lastState = JSON.parse(dedupeLines.filter((l) => l.includes('"r#d-parked"')).at(-1) ?? "{}").s;
+    const journal = readFileSync(join(crashed, "queue", "journal.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { op: string; id?: string; m?: { id: string } });
+    const live = new Set<string>();
+    for (const line of journal) {
+      if (line.op === "put" && line.m) live.add(line.m.id);
+      if (line.op === "del" && line.id) live.delete(line.id);
+    }
+    expect({
+      actionRuns: runs,
+      deadLetters: letterFiles(crashed),
+      status: entry()?.status,
+      dedupe: lastState,
+      stillQueued: live.has("m-1"),
+    }).to.deep.equal({
+      actionRuns: 0,
+      deadLetters: lettersAtKill,
+      status: "dead",
+      dedupe: "dead",
+      stillQueued: false,
+    });
+  });
 });
