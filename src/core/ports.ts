@@ -64,8 +64,10 @@ export interface DeadLetterQueue {
    * Whether a letter of this work item (its route, delivery id and generation) is parked already (optional: the
    * deployed DLQ cannot be asked; serve's dead letters can). Asked for a record received before: its earlier
    * receive may have filed the letter and been cut short (serve killed) before the queue deleted the message.
+   * `sentAtMs`: when that message was sent; a letter filed before it is an earlier message's (the delivery's
+   * generation given out again, its dedupe entry lost), not this one's.
    */
-  holds?(item: WorkItem): Promise<boolean>;
+  holds?(item: WorkItem, sentAtMs?: number): Promise<boolean>;
 }
 
 export type DeliveryState = "pending" | "queued" | "done" | "dead";

@@ -1181,7 +1181,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       });
       return { ok: true, outcome: superseded };
     }
-    if (attempt > 1 && (await letterFiled(item))) {
+    if (attempt > 1 && (await letterFiled(item, record))) {
       // An earlier receive filed its dead letter and was cut short (serve killed) before the queue deleted the
       // message. Its dedupe item reads dead, as it does after a last attempt cut short in its action, which runs
       // again: only the letter tells them apart. Dead, not run again, nor filed a second time.
@@ -1344,12 +1344,16 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     return undefined;
   }
 
-  /** Whether the dead letters hold the item's letter already; false when they cannot tell (then it runs). */
-  async function letterFiled(item: WorkItem): Promise<boolean> {
+  /**
+   * Whether the dead letters hold the item's letter, filed since the record's message was sent; false when they
+   * cannot tell (then it runs).
+   */
+  async function letterFiled(item: WorkItem, record: SQSRecord): Promise<boolean> {
     const holds = deps.deadLetters.holds;
     if (!holds) return false;
+    const sentAt = Number.parseInt(record.attributes?.SentTimestamp ?? "", 10);
     try {
-      return await holds.call(deps.deadLetters, item);
+      return await holds.call(deps.deadLetters, item, Number.isFinite(sentAt) ? sentAt : undefined);
     } catch {
       return false;
     }

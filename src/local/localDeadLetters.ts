@@ -70,16 +70,16 @@ export class LocalDeadLetters implements DeadLetterQueue {
     return {
       send: (item, reason) => this.send(item, reason),
       sendRaw: (body, reason) => this.fileRaw(body, reason, route),
-      holds: (item) => this.holds(item),
+      holds: (item, sentAtMs) => this.holds(item, sentAtMs),
     };
   }
 
   /**
-   * Whether a letter of `item` (its route, delivery id and generation) is on disk: found by the end of the name
-   * `send` gives it, then read, as two ids can have one safe name part ("a.b" and "a_b"). A letter that cannot
-   * be read is not it.
+   * Whether a letter of `item` (its route, delivery id and generation) is on disk, filed at or after `sentAtMs`
+   * when given: found by the end of the name `send` gives it, then read, as two ids can have one safe name part
+   * ("a.b" and "a_b"). A letter that cannot be read is not it.
    */
-  async holds(item: WorkItem): Promise<boolean> {
+  async holds(item: WorkItem, sentAtMs?: number): Promise<boolean> {
     const ending = `-${safe(item.route)}-${safe(item.deliveryId)}-g${item.generation}.json`;
     for (const name of await readdir(this.dir)) {
       if (name.startsWith(".") || !name.endsWith(ending)) continue;
@@ -89,7 +89,8 @@ export class LocalDeadLetters implements DeadLetterQueue {
         if (
           parked?.route === item.route &&
           parked.deliveryId === item.deliveryId &&
-          parked.generation === item.generation
+          parked.generation === item.generation &&
+          !(sentAtMs !== undefined && Date.parse(letter?.deadAt ?? "") < sentAtMs)
         )
           return true;
       } catch {}

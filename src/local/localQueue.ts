@@ -84,9 +84,12 @@ export interface LocalQueueOptions {
    * maxReceiveCount: a crash can come after the work, before the journal records it.
    */
   doneOutcome?(route: string, item: WorkItem): RecordOutcome | undefined;
-  /** The redrive policy: where a message that failed maxReceiveCount receives goes (`item` as above). */
+  /**
+   * The redrive policy: where a message that failed maxReceiveCount receives goes (`item` as above; `sentAt`:
+   * when it was sent, epoch ms).
+   */
   redrive(
-    message: { route: string; body: string; item: WorkItem | undefined },
+    message: { route: string; body: string; item: WorkItem | undefined; sentAt: number },
     reason: string,
   ): Promise<void>;
   /**
@@ -575,7 +578,10 @@ export class LocalQueue {
     item: WorkItem | undefined,
     reason = `failed ${message.receiveCount} receives (maxReceiveCount reached)`,
   ): Promise<void> {
-    await this.options.redrive({ route: message.route, body: message.body, item }, reason);
+    await this.options.redrive(
+      { route: message.route, body: message.body, item, sentAt: message.sentAt },
+      reason,
+    );
     // Named on its del line, as the worker's own dead-lettering is: a start after a crash settles its entry dead.
     this.remove(message, { outcome: "dead" });
   }

@@ -104,6 +104,19 @@ describe("Class: LocalDeadLetters", () => {
     expect(await letters.forRoute("r").holds?.(mine), "through forRoute").to.equal(true);
   });
 
+  it("holds(item, sentAtMs) counts only a letter filed at or after sentAtMs: one from before is an earlier message's", async () => {
+    const letters = new LocalDeadLetters(dir);
+    const mine = localWorkItem("d1", { route: "r", generation: 1 });
+    await letters.send(mine, "final: HTTP 404");
+    const deadAt = Date.parse(letters.list()[0]?.deadAt ?? "");
+    expect([
+      await letters.holds(mine, deadAt - 1),
+      await letters.holds(mine, deadAt),
+      await letters.holds(mine, deadAt + 1),
+      await letters.forRoute("r").holds?.(mine, deadAt + 1),
+    ]).to.deep.equal([true, true, false, false]);
+  });
+
   it("list reads every letter oldest first, and skips files that are not letters (temporary, hidden, other)", async () => {
     const letters = new LocalDeadLetters(dir);
     for (let i = 0; i < 3; i++) await letters.send(item(`d${i}`), `reason ${i}`);

@@ -1133,13 +1133,13 @@ describe("Class: LocalQueue, a restart reads the journal back", () => {
   });
 
   it("a message whose receives reached maxReceiveCount before a crash goes to the dead letters without running again", async () => {
-    writeJournal(put("a"), { op: "upd", id: "a", rc: 2, nb: 1 });
+    writeJournal(put("a", { sentAt: 1234 }), { op: "upd", id: "a", rc: 2, nb: 1 });
     const redriven: string[] = [];
     let works = 0;
     const queue = newQueue({
       maxReceiveCount: 2,
       redrive: async (message, reason) => {
-        redriven.push(`${message.item?.deliveryId}: ${reason}`);
+        redriven.push(`${message.item?.deliveryId} (sent at ${message.sentAt}): ${reason}`);
       },
     });
     queue.register("r", async () => {
@@ -1149,7 +1149,7 @@ describe("Class: LocalQueue, a restart reads the journal back", () => {
     queue.start();
     await until(() => queue.size() === 0);
     expect(works).to.equal(0);
-    expect(redriven).to.deep.equal(["a: failed 2 receives (maxReceiveCount reached)"]);
+    expect(redriven).to.deep.equal(["a (sent at 1234): failed 2 receives (maxReceiveCount reached)"]);
   });
 
   // A kill -9 at the end of the turn in which a message was dead-lettered (the letter filed): a start that finds

@@ -244,4 +244,41 @@ describe("Command: hookgate serve, killed right after its queue moved a message 
       stillQueued: false,
     });
   });
+
+  it("a letter of the same delivery and generation filed before the message was sent is an earlier message's: the start files this message's own", async () => {
+    const routes = join(dir, "routes.yaml");
+    writeFileSync(routes, ROUTE_R_YAML);
+    const state = join(dir, "state");
+    const item = localWorkItem("d-again", { repo: "acme/api" });
+    const sentAt = Date.now();
+    const meta = {
+      id: "m-2",
+      seq: 0,
+      route: "r",
+      group: "acme/api",
+      dedupeId: "d-again:1",
+      sentAt,
+      receiveCount: 4,
+    };
+    mkdirSync(join(state, "queue"), { recursive: true });
+    writeFileSync(join(state, "queue", "journal.jsonl"), `${JSON.stringify({ op: "put", m: meta, item })}\n`);
+    // Its dedupe entry was lost since (the delivery was given generation 1 again): the letter is an earlier message's.
+    const earlier = new Date(sentAt - 60_000).toISOString();
+    mkdirSync(join(state, "dead-letters"), { recursive: true });
+    writeFileSync(
+      join(state, "dead-letters", `${earlier.replace(/[:.]/g, "-")}-0000-r-d-again-g1.json`),
+      JSON.stringify({ deadAt: earlier, reason: "final: an earlier message", item }),
+    );
+    const gateway = await startLocalGateway({
+      config: loadRoutesFile(routes),
+      stateDir: state,
+      port: 0,
+      maxAttempts: 1,
+      runAction: async () => ({ status: "done", detail: "built" }),
+    });
+    gateways.push(gateway);
+    for (let i = 0; i < 300 && letterFiles(state).length < 2; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(letterFiles(state)).to.have.length(2);
+  });
 });

@@ -700,8 +700,10 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
     function withHolds(filed: (item: WorkItem) => boolean) {
       const letters = Object.assign(new RecordingDeadLetters(), {
         asked: 0,
-        async holds(item: WorkItem) {
+        sentAts: [] as Array<number | undefined>,
+        async holds(item: WorkItem, sentAtMs?: number) {
           letters.asked++;
+          letters.sentAts.push(sentAtMs);
           return filed(item);
         },
       });
@@ -731,6 +733,8 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
           records: [{ messageId: "m-1", outcome: "dead" }],
         });
         expect({ ran: h.ran, filed: deadLetters.items.length }).to.deep.equal({ ran: [], filed: 0 });
+        // Asked for a letter filed since the message was sent (the record's SentTimestamp).
+        expect(deadLetters.sentAts).to.deep.equal([1_700_000_000_000]);
         expect(h.dedupe.peek("api-build", "w-filed")).to.deep.equal({ state: "dead", generation: 1 });
         expect(h.logs.of("attempt")).to.have.length(1);
         expect(h.logs.of("attempt")[0]).to.deep.include({
