@@ -39,10 +39,13 @@ import { hexIpv6Text } from "../verify/ipAllowlist";
 import { didYouMean, jobNameOfUrl, jobNamesOfPath, looksRandom, shownSecretName } from "./checks";
 import {
   emptyFieldFindings,
+  GOGS_UNSENT_FIELD,
   HEAD_FOLDERS_FIELD,
   namesRepository,
+  notPerPullRequestPrefixProblem,
   PR_NUMBER_FIELD,
   pullRequestPayloadField,
+  repoFreePrefixProblem,
   repoPathFix,
   TAG_S3_KEY,
   tagPushFindings,
@@ -264,6 +267,8 @@ export function routeNotes(routes: readonly Route[]): string[] {
         if (folders !== undefined) notes.push(`route ${route.name}: ${folders}`);
         if (step.kind === "delete-s3-prefix" && route.provider === "gitea") {
           for (const note of giteaBaseRepoNotes(step.prefix)) notes.push(`route ${route.name}: ${note}`);
+          const gogs = gogsUnsentLeafNote(step.prefix, route.match.repos);
+          if (gogs !== undefined) notes.push(`route ${route.name}: ${gogs}`);
         }
         if (
           step.kind === "delete-s3-prefix" &&
@@ -658,6 +663,39 @@ function giteaBaseRepoNotes(prefix: string): string[] {
       `delete-s3-prefix's prefix takes ${(field.exec(prefix)?.[0] ?? "").replace(/\s+/g, "")}, which only ` +
       `${sent}: on ${empty} it renders empty, the same for every repository's pull request; write ` +
       "{{repo.path}} in its place, sent by every host",
+  );
+}
+
+/**
+ * A gitea route's prefix that names the pull request, or tells repositories apart, only by leaves Gogs does not
+ * send (GOGS_UNSENT_FIELD: pull_request.url, head.ref, head.sha, head.label): on Gogs they render empty, and
+ * the prefix is then the same for every pull request (previews//), or for every repository's #7
+ * (previews//pr-7/), as check refuses on any route. Noted, not refused: the route may serve Gitea or Forgejo
+ * alone, and pr-cleanup fails before any step on a Gogs pull request today (it names no head commit).
+ * The fix writes what Gogs sends: html_url for url, {{pr.headRef}} (Gogs' head_branch) for the head branch,
+ * {{pr.number}} for the head commit, which Gogs does not name.
+ */
+function gogsUnsentLeafNote(prefix: string, repos: readonly string[] | undefined): string | undefined {
+  const unsent = prefix.match(GOGS_UNSENT_FIELD);
+  if (unsent === null) return undefined;
+  const onGogs = prefix.replace(GOGS_UNSENT_FIELD, "");
+  const onePerPullRequest = notPerPullRequestPrefixProblem(onGogs, "gitea") === undefined;
+  if (onePerPullRequest && repoFreePrefixProblem(onGogs, repos, "gitea") === undefined) return undefined;
+  const [names, shared] = onePerPullRequest
+    ? ["tells repositories apart", "the same for every repository's pull request of one number"]
+    : ["names the pull request", "the same for every pull request"];
+  const fields = [...new Set(unsent.map((field) => field.replace(/\s+/g, "")))].join(", ");
+  const fix = prefix.replace(GOGS_UNSENT_FIELD, (field) =>
+    /\.url\s*\}\}$/.test(field)
+      ? "{{payload.pull_request.html_url}}"
+      : /\.head\.sha\s*\}\}$/.test(field)
+        ? "{{pr.number}}"
+        : "{{pr.headRef}}",
+  );
+  return (
+    `delete-s3-prefix's prefix ${names} by ${fields}, which Gitea and Forgejo send and Gogs ` +
+    `(served as gitea) does not: on Gogs the prefix is ${shownText(onGogs, 60)}, ${shared}, so a Gogs ` +
+    `pull request's cleanup would delete the others' objects; write ${suggestedText(fix, 80)}, sent by every host`
   );
 }
 

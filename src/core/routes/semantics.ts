@@ -825,6 +825,18 @@ const PAYLOAD_LEAVES: Readonly<Record<Provider, PayloadLeaves>> = {
   },
 };
 
+/**
+ * Of a gitea route's pull request leaves, those Gitea and Forgejo send and Gogs (served as gitea too) does not:
+ * Gogs' api.PullRequest (APIFormat in gogs/gogs internal/database/pull.go, go-gogs-client pull.go) has id,
+ * number, title and html_url, but no url and no head object (head_branch and head_repo, no head commit).
+ * On Gogs each renders empty. Counted as naming the pull request all the same, as the route may serve Gitea
+ * alone: check notes a prefix that names it, or tells repositories apart, by them only.
+ */
+export const GOGS_UNSENT_FIELD = new RegExp(
+  payloadPattern(["url", "head.ref", "head.sha", "head.label"].map((leaf) => `pull_request.${leaf}`)).source,
+  "g",
+);
+
 /** `{{payload.<leaf>}}` for any of the leaves (none: a pattern that matches nothing). */
 function payloadPattern(leaves: readonly string[]): RegExp {
   if (leaves.length === 0) return /(?!)/;

@@ -10,6 +10,7 @@ import { compileMatcher } from "../../../src/core/match";
 import { KNOWN_PR_ACTIONS, routeNotes } from "../../../src/core/routes/notes";
 import { parseRoutes } from "../../../src/core/routes/parse";
 import { parseSecretShape } from "../../../src/core/secretValues";
+import { renderTemplate } from "../../../src/core/templates";
 import type { Provider, Route } from "../../../src/core/types";
 import { bagOf, loadPayload, type PayloadFixtureName } from "../../fixtures/payloads";
 import { runs } from "../../support/propertyRuns";
@@ -903,6 +904,66 @@ describe("Function: routeNotes on a pr-cleanup delete-s3-prefix step", () => {
   it("notes nothing of the base repository on a gitea route whose prefix takes {{repo.path}} or the repository's full_name", () => {
     expect(giteaNotes("p/{{repo.path}}/pr-{{pr.number}}/")).to.deep.equal([]);
     expect(giteaNotes("p/{{payload.repository.full_name}}/pr-{{pr.number}}/")).to.deep.equal([]);
+  });
+
+  // Gogs' pull request (gogs/gogs internal/database/pull.go APIFormat) has html_url, no url and no head object.
+  const gogsNotes = (prefix: string) => giteaNotes(prefix).filter((note) => note.includes("Gogs"));
+  const gogsPullRequest = () => {
+    const fixture = loadPayload("gogs/pull_request-closed-merged");
+    return normaliseDelivery(fixture.provider, bagOf(fixture.headers), fixture.payload, fixture.body);
+  };
+
+  it("renders a Gogs pull request's {{payload.pull_request.url}} empty and its html_url per pull request: what the Gogs note is about", () => {
+    const event = gogsPullRequest();
+    expect(renderTemplate("previews/{{payload.pull_request.url}}/", event, "s3-key")).to.equal("previews//");
+    expect(renderTemplate("previews/{{payload.pull_request.html_url}}/", event, "s3-key")).to.equal(
+      "previews/http%3A%2F%2Flocalhost%3A3000%2Fjohn%2Ftry-git%2Fpulls%2F2/",
+    );
+  });
+
+  const gogsCases: Array<[string, string]> = [
+    [
+      "previews/{{payload.pull_request.url}}/",
+      "route c: delete-s3-prefix's prefix names the pull request by {{payload.pull_request.url}}, which Gitea and " +
+        'Forgejo send and Gogs (served as gitea) does not: on Gogs the prefix is "previews//", the same for every ' +
+        "pull request, so a Gogs pull request's cleanup would delete the others' objects; write " +
+        "'previews/{{payload.pull_request.html_url}}/', sent by every host",
+    ],
+    [
+      "previews/{{payload.pull_request.url}}/pr-{{pr.number}}/",
+      "route c: delete-s3-prefix's prefix tells repositories apart by {{payload.pull_request.url}}, which Gitea " +
+        'and Forgejo send and Gogs (served as gitea) does not: on Gogs the prefix is "previews//pr-{{pr.number}}/", ' +
+        "the same for every repository's pull request of one number, so a Gogs pull request's cleanup would " +
+        "delete the others' objects; write 'previews/{{payload.pull_request.html_url}}/pr-{{pr.number}}/', sent " +
+        "by every host",
+    ],
+    [
+      "p/{{repo.path}}/{{ payload.pull_request.head.ref }}/",
+      "route c: delete-s3-prefix's prefix names the pull request by {{payload.pull_request.head.ref}}, which Gitea " +
+        'and Forgejo send and Gogs (served as gitea) does not: on Gogs the prefix is "p/{{repo.path}}//", the same ' +
+        "for every pull request, so a Gogs pull request's cleanup would delete the others' objects; write " +
+        "'p/{{repo.path}}/{{pr.headRef}}/', sent by every host",
+    ],
+    [
+      "p/{{repo.path}}/{{payload.pull_request.head.sha}}/",
+      "route c: delete-s3-prefix's prefix names the pull request by {{payload.pull_request.head.sha}}, which Gitea " +
+        'and Forgejo send and Gogs (served as gitea) does not: on Gogs the prefix is "p/{{repo.path}}//", the same ' +
+        "for every pull request, so a Gogs pull request's cleanup would delete the others' objects; write " +
+        "'p/{{repo.path}}/{{pr.number}}/', sent by every host",
+    ],
+  ];
+  for (const [prefix, note] of gogsCases) {
+    it(`notes, on a gitea route, that ${prefix} names the pull request or repository by a field Gogs does not send`, () => {
+      expect(gogsNotes(prefix)).to.deep.equal([note]);
+    });
+  }
+
+  it("notes nothing of Gogs when the prefix names the pull request and repository by fields Gogs sends too", () => {
+    expect(gogsNotes("previews/{{payload.pull_request.html_url}}/")).to.deep.equal([]);
+    expect(gogsNotes("p/{{repo.path}}/pr-{{pr.number}}/{{payload.pull_request.head.ref}}/")).to.deep.equal(
+      [],
+    );
+    expect(gogsNotes("p/{{repo.path}}/{{payload.pull_request.url}}/{{pr.headRef}}/")).to.deep.equal([]);
   });
 });
 
