@@ -1473,8 +1473,16 @@ export function repoFreePrefixProblem(
     safeTemplateProblems(template).length > 0
   )
     return undefined;
-  // A pull request id or URL of the host's own is one pull request's of all repositories.
-  if (payloadLeaves(provider).unique.test(template)) return undefined;
+  // A pull request id or URL of the host's own is one pull request's of all repositories: no two render one
+  // prefix. One may still hold another where GitLab groups nest, text following {{repo.path}} in its folder:
+  // acme/web's id 1 is previews/acme/web-1/, the folder of acme/web-1/x's id 2 (previews/acme/web-1/x-2/).
+  if (payloadLeaves(provider).unique.test(template)) {
+    const groupsNest =
+      (provider === undefined || provider === "gitlab") && (othersNest || reposMayNest(repos));
+    return groupsNest && runOnMaySpellGroup(template, provider)
+      ? nestedPrefixProblem(template.replace(REPO_PATH_RUN_ON, "$1/"), nestingRoute)
+      : undefined;
+  }
   const { how, fix, foreign } = repoPathFix(template, provider, repos, true, othersNest);
   // Within the 300 characters every message keeps, after its location and a route name of 40 escaped characters.
   if (how === "foreign") {
@@ -1496,19 +1504,7 @@ export function repoFreePrefixProblem(
       `folders, nesting prefixes; write ${suggestedText(fix, 66)}`
     );
   }
-  if (how === "nested" && nestingRoute !== undefined) {
-    // The other route's name is clipped shorter, and so is the fix, to keep within the 300 characters.
-    return (
-      "text follows {{repo.path}} in its folder: GitLab subgroups nest, so route " +
-      `${shownText(nestingRoute, 20)}'s projects (same bucket) may be under the prefix; write ${suggestedText(fix, 48)}`
-    );
-  }
-  if (how === "nested") {
-    return (
-      "text follows {{repo.path}} in its folder: GitLab subgroups nest, so a subgroup's projects may be under " +
-      `the prefix; write ${suggestedText(fix, 72)}`
-    );
-  }
+  if (how === "nested") return nestedPrefixProblem(fix, nestingRoute);
   if (how === "touching") {
     // A "/" shown as %2F takes two characters more: the fix gives them back.
     const example = touchingExample(template, provider, repos);
@@ -1526,6 +1522,41 @@ export function repoFreePrefixProblem(
     `the prefix ${what}: pull request numbers are per repository: closing one #7 deletes every #7's ` +
     `objects; write ${suggestedText(fix, 48)}`
   );
+}
+
+/**
+ * The "text follows {{repo.path}} in its folder" refusal, naming the other route in the same bucket whose
+ * projects nest beside this one's, if any, with `fix` ({{repo.path}} followed by a "/").
+ */
+function nestedPrefixProblem(fix: string, nestingRoute: string | undefined): string {
+  // Within the 300 characters every message keeps, after its location and a route name of 40 escaped characters:
+  // the other route's name is clipped shorter, and so is the fix.
+  if (nestingRoute !== undefined) {
+    return (
+      "text follows {{repo.path}} in its folder: GitLab subgroups nest, so route " +
+      `${shownText(nestingRoute, 20)}'s projects (same bucket) may be under the prefix; write ${suggestedText(fix, 48)}`
+    );
+  }
+  return (
+    "text follows {{repo.path}} in its folder: GitLab subgroups nest, so a subgroup's projects may be under " +
+    `the prefix; write ${suggestedText(fix, 72)}`
+  );
+}
+
+/**
+ * Whether text following a {{repo.path}} in its folder may be the start of a GitLab subgroup's path: not when
+ * that folder holds the pull request's URL, rendered with "%" ("https%3A%2F%2F…"), which no group or project
+ * path has (letters, digits, "_", "." and "-": docs.gitlab.com/user/reserved_names).
+ */
+function runOnMaySpellGroup(template: string, provider: Provider | undefined): boolean {
+  const hosts = provider === undefined ? PROVIDERS : [provider];
+  const url = payloadPattern(hosts.flatMap((host) => PULL_REQUEST_URL_LEAVES[host]));
+  for (const found of template.matchAll(REPO_PATH_RUN_ON)) {
+    const rest = template.slice(found.index + found[0].length);
+    const folder = rest.slice(0, rest.includes("/") ? rest.indexOf("/") : rest.length);
+    if (!url.test(folder)) return true;
+  }
+  return false;
 }
 
 /** A field naming the repository in full, or by its name alone (enough on a route of one owner's). */

@@ -2499,6 +2499,31 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       'route "cleanup" action.steps[0].delete-s3-prefix.prefix: text follows {{repo.path}} in its folder: GitLab ' +
         `subgroups nest, so a subgroup's projects may be under the prefix; write '${fix}'`,
     ]),
+    // A merge request id unique across the host tells every two apart, but one's prefix may still hold
+    // another's: acme/web's id 1 is previews/acme/web-1/, the folder of acme/web-1/x's id 2 (previews/acme/web-1/x-2/).
+    ...[
+      [
+        "previews/{{repo.path}}-{{payload.object_attributes.id}}/",
+        "previews/{{repo.path}}/{{payload.object_attributes.id}}/",
+      ],
+      [
+        "previews/{{repo.path}}{{payload.object_attributes.id}}/",
+        "previews/{{repo.path}}/{{payload.object_attributes.id}}/",
+      ],
+      [
+        "p/{{repo.path}}-{{pr.number}}-{{payload.object_attributes.id}}/",
+        "p/{{repo.path}}/{{pr.number}}-{{payload.object_attributes.id}}/",
+      ],
+    ].flatMap(
+      ([prefix, fix]): Array<[string, string, string, string]> =>
+        ['["**"]', '["acme/**"]'].map((repos) => [
+          repos,
+          prefix as string,
+          "gitlab",
+          'route "cleanup" action.steps[0].delete-s3-prefix.prefix: text follows {{repo.path}} in its folder: GitLab ' +
+            `subgroups nest, so a subgroup's projects may be under the prefix; write '${fix}'`,
+        ]),
+    ),
     // The fix for another host's full name run into the number keeps them apart, as check then takes it.
     [
       '["acme/**"]',
@@ -2658,6 +2683,12 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     [undefined, "previews/{{payload.pull_request.id}}/", "gitea"],
     ['["platform/**"]', "previews/{{payload.object_attributes.id}}/", "gitlab"],
     ['["platform/**"]', "previews/{{payload.object_attributes.url}}/", "gitlab"],
+    // Beside {{repo.path}} in its folder, where no subgroup may be under it: projects of one depth, no GitLab,
+    // or the URL, whose "%" no GitLab path has.
+    ['["acme/*"]', "previews/{{repo.path}}-{{payload.object_attributes.id}}/", "gitlab"],
+    [undefined, "previews/{{repo.path}}-{{payload.pull_request.id}}/", "github"],
+    ['["acme/**"]', "previews/{{repo.path}}-{{payload.object_attributes.url}}/", "gitlab"],
+    ['["acme/**"]', "previews/{{repo.path}}-{{pr.number}}-{{payload.object_attributes.url}}/", "gitlab"],
     [undefined, "previews/{{payload.pullrequest.links.html.href}}/", "bitbucket"],
     [undefined, "previews/{{payload.pullRequest.links.self.0.href}}/", "bitbucket-server"],
     // The provider's own full name field.

@@ -73,6 +73,36 @@ describe("GitLab text after {{repo.path}} in its folder, over the routes cleanin
     expect(found[1]).to.match(/^route "deep" .*text follows \{\{repo\.path\}\} in its folder/);
   });
 
+  // A merge request id unique across the host renders no two prefixes alike, yet one may hold another.
+  const ID_PREFIX = "previews/{{repo.path}}-{{payload.object_attributes.id}}/";
+
+  it("renders acme/web's merge request id 1 as a folder holding acme/web-1/x's id 2: a unique id does not keep them apart", () => {
+    const render = (repo: string, id: number) =>
+      renderedCleanupPrefix(ID_PREFIX, {
+        repo,
+        number: 5,
+        headRef: "fix",
+        provider: "gitlab",
+        payload: { object_attributes: { id } },
+      });
+    expect(render("acme/web", 1)).to.equal("previews/acme/web-1/");
+    expect(render("acme/web-1/x", 2)).to.equal("previews/acme/web-1/x-2/");
+  });
+
+  it("refuses a prefix with the unique id after {{repo.path}} in its folder on both routes when one takes acme/* and another acme/*/* in the same bucket", () => {
+    const found = problems([
+      { name: "shallow", repos: '["acme/*"]', prefix: ID_PREFIX },
+      { name: "deep", repos: '["acme/*/*"]', prefix: ID_PREFIX },
+    ]);
+    expect(found).to.have.length(2);
+    expect(found[0]).to.match(/^route "shallow" .*text follows \{\{repo\.path\}\} in its folder/);
+    expect(found[0]).to.include('route "deep"\'s projects (same bucket) may be under the prefix');
+    // The fix, clipped to keep within the 300 characters beside the other route's name.
+    expect(found[0]).to.include("write 'previews/{{repo.path}}/{{payload.object_attribut…'");
+    expect(found[1]).to.include('route "shallow"\'s projects (same bucket) may be under the prefix');
+    expect(problems([{ name: "shallow", repos: '["acme/*"]', prefix: ID_PREFIX }])).to.deep.equal([]);
+  });
+
   // [what, the routes] each accepted: no route's prefix can hold another's project.
   const accepted: Array<[string, CleanupRoute[]]> = [
     ["one route alone on acme/*", [{ name: "shallow", repos: '["acme/*"]' }]],
