@@ -34,7 +34,8 @@ import {
 } from "../match";
 import { isCredentialUse, routeSecretUses } from "../routeSecrets";
 import { shownText, suggestedText } from "../shownText";
-import type { Provider, Route } from "../types";
+import { renderTemplate } from "../templates";
+import type { Provider, Route, WebhookEvent } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
 import { didYouMean, jobNameOfUrl, jobNamesOfPath, looksRandom, shownSecretName } from "./checks";
 import {
@@ -80,6 +81,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
     ...jenkinsUrlNotes(routes),
     ...apiUrlNotes(routes),
     ...webhookSecretCredentialNotes(routes),
+    ...sharedPrefixAcrossHostsNotes(routes),
   ];
   for (const route of routes) {
     for (const note of randomSecretNameNotes(route)) notes.push(`route ${route.name}: ${note}`);
@@ -295,6 +297,98 @@ export function routeNotes(routes: readonly Route[]): string[] {
     }
   }
   return notes;
+}
+
+/** A pull request closed on `provider`: acme/web #1 from fix, as a cross-host note renders a prefix for. */
+function closedPullRequest(provider: Provider): WebhookEvent {
+  return {
+    provider,
+    deliveryId: "d",
+    event: "pull_request",
+    action: "closed",
+    repo: { owner: "acme", name: "web", fullName: "acme/web" },
+    branch: "main",
+    deleted: false,
+    changedFiles: [],
+    payload: {},
+    pr: { number: 1, merged: true, headRef: "fix", baseRef: "main", headSha: "0".repeat(40) },
+  };
+}
+
+/** The full name, as a template writes it once its fields' blanks are gone. */
+const FULL_NAME_FIELD = /\{\{repo\.(?:path|fullName)\}\}/;
+
+/** The top-level owner (lower case) of each entry `repos` takes, when each names one literally; else undefined. */
+function literalTopOwners(repos: readonly string[] | undefined): Set<string> | undefined {
+  if (repos === undefined) return undefined;
+  const owners = new Set<string>();
+  for (const glob of repos.filter((entry) => !entry.startsWith("!"))) {
+    const top = glob.split("/")[0] ?? "";
+    if (!glob.includes("/") || top === "" || /[*?[\]{}()!+@\\]/.test(top)) return undefined;
+    owners.add(top.toLowerCase());
+  }
+  return owners;
+}
+
+/**
+ * Two pr-cleanup routes of different hosts deleting under one prefix template in one bucket: each host numbers
+ * its own pull requests, so a repository of one name on both (a mirror, say) renders one prefix for two of
+ * them (GitHub's acme/web #1 and GitLab's acme/web !1 are both previews/acme/web/pr-1/), and closing one deletes
+ * the other's objects. Noted, not refused, as check takes two routes of one host that may render alike: the
+ * hosts may hold no repository of one name. Not where the template holds the full name and the routes' repos
+ * name different owners, nor a template with a field of one event (a commit, the delivery, the payload: each
+ * host's own).
+ */
+function sharedPrefixAcrossHostsNotes(routes: readonly Route[]): string[] {
+  const steps = routes.flatMap((route) =>
+    route.action.type === "pr-cleanup"
+      ? route.action.steps.flatMap((step) =>
+          step.kind === "delete-s3-prefix" && !PER_EVENT_FIELD.test(step.prefix)
+            ? [
+                {
+                  route,
+                  bucket: step.bucket,
+                  prefix: step.prefix,
+                  same: step.prefix.replace(/\{\{\s*|\s*\}\}/g, (b) => b.trim()),
+                },
+              ]
+            : [],
+        )
+      : [],
+  );
+  const notes: string[] = [];
+  for (const [i, later] of steps.entries()) {
+    const earlier = steps
+      .slice(0, i)
+      .find(
+        (other) =>
+          other.route.provider !== later.route.provider &&
+          other.bucket === later.bucket &&
+          other.same === later.same &&
+          (!FULL_NAME_FIELD.test(later.same) ||
+            mayShareOwner(other.route.match.repos, later.route.match.repos)),
+      );
+    if (earlier === undefined) continue;
+    const [one, two] = [earlier.route.provider, later.route.provider];
+    const rendered = renderTemplate(later.prefix, closedPullRequest(two), "s3-key");
+    const shared = FULL_NAME_FIELD.test(later.same)
+      ? "a repository of one name on both (a mirror, say) has one prefix for two pull requests"
+      : "pull requests of one number, one on each, may have one prefix";
+    notes.push(
+      `route ${later.route.name}: delete-s3-prefix's prefix ${shownText(later.prefix, 48)} in bucket ` +
+        `${shownText(later.bucket, 40)} is also route ${earlier.route.name}'s, of another host: each host numbers ` +
+        `its own pull requests, so ${shared} (${PROVIDER_LABEL[one]}'s acme/web #1 and ${PROVIDER_LABEL[two]}'s ` +
+        `are both ${shownText(rendered, 48)}), and closing one deletes the other's objects; start each host's ` +
+        `prefix with a folder of its own (${suggestedText(`${two}/${later.prefix.trimStart()}`, 60)})`,
+    );
+  }
+  return notes;
+}
+
+/** Whether two routes' repos may take repositories of one owner: unless each names its owners, and none is shared. */
+function mayShareOwner(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  const [ours, theirs] = [literalTopOwners(a), literalTopOwners(b)];
+  return ours === undefined || theirs === undefined || [...ours].some((owner) => theirs.has(owner));
 }
 
 /**
