@@ -11,7 +11,7 @@ import { parseRoutes } from "../../src/core/routes/parse";
 import type { Route, WebhookEvent } from "../../src/core/types";
 import { routePolicy, type Statement } from "../../src/infra/policies";
 import { deployedRoute } from "../../src/infra/route";
-import { runs } from "../support/propertyRuns";
+import { propertyScale, runs } from "../support/propertyRuns";
 
 const STACK_BUCKET = "hookgate-stack-artifacts";
 
@@ -162,7 +162,9 @@ function nameFor(
   return [...base].map((c, j) => (flips[j] ? c.toUpperCase() : c)).join("");
 }
 
-describe("keyOutsideScope against the deployed IAM policy (routePolicy), evaluated with IAM's wildcard rules", () => {
+describe("keyOutsideScope against the deployed IAM policy (routePolicy), evaluated with IAM's wildcard rules", function () {
+  // Up to 7 s for one property here; a loaded machine took it past mocha's 20 s (no assertion is about time).
+  this.timeout(60_000 * propertyScale);
   it("IAM allows PutObject (and the head's ListBucket) on the key <=> keyOutsideScope returns undefined", () => {
     let compared = 0;
     let refused = 0;
