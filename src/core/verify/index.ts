@@ -9,6 +9,7 @@ import { verifyGitea } from "./gitea";
 import { verifyGithub } from "./github";
 import { verifyGitlab } from "./gitlab";
 import { compileIpAllowlist } from "./ipAllowlist";
+import { effectiveTolerance, timestampSeconds } from "./standardWebhooks";
 import type { SchemeOutcome, VerifyInput, VerifyResult } from "./types";
 
 export { compileIpAllowlist } from "./ipAllowlist";
@@ -50,7 +51,14 @@ const AMBIGUOUS = "signature header repeated";
 const CONTENT_TYPE_AMBIGUOUS = severalValues("content-type");
 const MALFORMED = "signature malformed";
 const SHA1_REFUSED = "SHA-1 signatures are not accepted on this route";
-const STALE = "signature timestamp missing or outside tolerance";
+/** webhook-timestamp absent or not integer Unix seconds. */
+const STALE_UNREADABLE = "signature timestamp missing or not an integer";
+/** webhook-timestamp further behind the function's clock than auth.toleranceSeconds. */
+const STALE_OLD = "signature timestamp too old";
+/** webhook-timestamp further ahead of the function's clock than auth.toleranceSeconds. */
+const STALE_FUTURE = "signature timestamp in the future";
+/** Only when the clock the verifier was given is no number (a caller's bug). */
+const STALE = "signature timestamp outside tolerance";
 const NO_KEY = "signature cannot be verified";
 /** A well-formed signature that matches none of the route's secrets (serve's smee hint reads it). */
 export const SIGNATURE_INVALID = "signature invalid";
@@ -82,6 +90,35 @@ export const GITLAB_SIGNING_KEY_MISSING_DETAIL =
  */
 export const GITLAB_SIGNING_KEY_INVALID_DETAIL =
   "the delivery is signed (webhook-signature, without X-Gitlab-Token) but a whsec_ value in the route's secret is not a valid signing token (base64 of the key, with its '=' padding), so it is read as a plain secret token: copy the whole signing token from the GitLab webhook";
+
+/**
+ * The refusal of a Standard Webhooks timestamp outside the tolerance. The caller is told which way it is off;
+ * the log is told by how much, against which tolerance, and what to do: GitLab sends no refused delivery
+ * again by itself, so a clock off by more than the tolerance loses every delivery until it is fixed.
+ */
+function staleRefusal(input: VerifyInput): VerifyResult {
+  const sent = timestampSeconds(input.headers);
+  if (sent === undefined) return reject(401, STALE_UNREADABLE);
+  const age = Math.floor((input.nowMs ?? Date.now()) / 1000) - sent;
+  if (!Number.isFinite(age) || age === 0) return reject(401, STALE);
+  const tolerance = effectiveTolerance(input.auth.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS);
+  const resend =
+    "GitLab does not send a refused delivery again by itself: resend it from the webhook's Recent events once the clocks agree (its id was not recorded, so it is not a duplicate)";
+  if (age > 0) {
+    return reject(
+      401,
+      STALE_OLD,
+      false,
+      `webhook-timestamp is ${age} s behind this function's clock, more than auth.toleranceSeconds (${tolerance}): the Git host's clock is slow, the request was held on its way, or it is an old delivery sent again. ${resend}; if the host's clock cannot be set right (NTP), raise auth.toleranceSeconds (at most 3600)`,
+    );
+  }
+  return reject(
+    401,
+    STALE_FUTURE,
+    false,
+    `webhook-timestamp is ${-age} s ahead of this function's clock, more than auth.toleranceSeconds (${tolerance}): the Git host's clock is fast. ${resend}; if the host's clock cannot be set right (NTP), raise auth.toleranceSeconds (at most 3600)`,
+  );
+}
 
 function scheme(input: VerifyInput): SchemeOutcome | undefined {
   const { headers, body, secrets, auth } = input;
@@ -155,7 +192,7 @@ function verify(input: VerifyInput): VerifyResult {
     case "sha1-refused":
       return reject(401, SHA1_REFUSED);
     case "stale":
-      return reject(401, STALE);
+      return staleRefusal(input);
     case "no-key":
       // A secret filled in or changed to another kind (GitLab's whsec_ signing token) since it was cached.
       return reject(401, NO_KEY, true);

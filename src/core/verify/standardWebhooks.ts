@@ -22,6 +22,19 @@ export function signStandardWebhook(secret: string, id: string, timestamp: numbe
   return `v1,${mac}`;
 }
 
+/** The tolerance a check uses: the route's when it is a positive number, else the default. */
+export function effectiveTolerance(toleranceSeconds: number): number {
+  return Number.isFinite(toleranceSeconds) && toleranceSeconds > 0
+    ? toleranceSeconds
+    : DEFAULT_TOLERANCE_SECONDS;
+}
+
+/** webhook-timestamp as integer Unix seconds; undefined when it is missing, repeated or not that. */
+export function timestampSeconds(headers: HeaderBag): number | undefined {
+  const timestamp = headerValue(headers, "webhook-timestamp");
+  return typeof timestamp === "string" && TIMESTAMP.test(timestamp) ? Number(timestamp) : undefined;
+}
+
 export function verifyStandardWebhook(
   headers: HeaderBag,
   body: Buffer,
@@ -34,11 +47,11 @@ export function verifyStandardWebhook(
   const timestamp = headerValue(headers, "webhook-timestamp");
   if (signature === null || id === null || timestamp === null) return "ambiguous";
   if (signature === undefined) return "absent";
-  if (timestamp === undefined || !TIMESTAMP.test(timestamp)) return "stale";
-  const tolerance =
-    Number.isFinite(toleranceSeconds) && toleranceSeconds > 0 ? toleranceSeconds : DEFAULT_TOLERANCE_SECONDS;
+  const seconds = timestampSeconds(headers);
+  if (seconds === undefined) return "stale";
+  const tolerance = effectiveTolerance(toleranceSeconds);
   // Written so that a NaN clock (a caller's bug) is a reject, not a skipped check.
-  if (!(Math.abs(Math.floor(nowMs / 1000) - Number(timestamp)) <= tolerance)) return "stale";
+  if (!(Math.abs(Math.floor(nowMs / 1000) - seconds) <= tolerance)) return "stale";
   if (id === undefined || id.length === 0) return "malformed";
 
   const given: Buffer[] = [];

@@ -307,7 +307,7 @@ describe("Function: verifyDelivery (GitLab token reasons and secret lists)", () 
       );
     expect(later(signed)).to.deep.include({
       ok: false,
-      reason: "signature timestamp missing or outside tolerance",
+      reason: "signature timestamp too old",
     });
     expect(later({ "x-gitlab-token": TOKEN })).to.deep.include({
       ok: false,

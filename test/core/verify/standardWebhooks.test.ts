@@ -89,34 +89,78 @@ describe("Function: verifyDelivery (GitLab signing token, Standard Webhooks)", (
   const stale: Array<[string, Record<string, string | string[]>]> = [
     ["a missing timestamp", { "webhook-timestamp": [] }],
     ["a non-integer timestamp", { "webhook-timestamp": "1770000000.5" }],
-    ["a timestamp in milliseconds", { "webhook-timestamp": String(NOW) }],
     ["a negative timestamp", { "webhook-timestamp": "-1770000000" }],
     ["a timestamp with letters", { "webhook-timestamp": "1770000000abc" }],
     ["an empty timestamp", { "webhook-timestamp": "" }],
   ];
   for (const [name, override] of stale) {
-    it(`verifyDelivery rejects ${name}`, () => {
+    it(`verifyDelivery rejects ${name}, saying it is missing or not an integer`, () => {
       expect(verify(signed(override))).to.deep.equal({
         ok: false,
         status: 401,
-        reason: "signature timestamp missing or outside tolerance",
+        reason: "signature timestamp missing or not an integer",
         retryWithFreshSecret: false,
       });
     });
   }
 
-  it("verifyDelivery rejects a timestamp more than 5 minutes old", () => {
-    const headers = signed({}, SIGNING, NOW - 301_000);
-    expect(verify(headers)).to.deep.equal({
+  // [name, signed at (ms from NOW), tolerance, reason, what the log's detail says]
+  const outside: Array<[string, number, number | undefined, string, string]> = [
+    [
+      "301 s old",
+      -301_000,
+      undefined,
+      "signature timestamp too old",
+      "is 301 s behind this function's clock",
+    ],
+    [
+      "412 s old",
+      -412_000,
+      undefined,
+      "signature timestamp too old",
+      "more than auth.toleranceSeconds (300)",
+    ],
+    [
+      "61 s old under a 60 s tolerance",
+      -61_000,
+      60,
+      "signature timestamp too old",
+      "auth.toleranceSeconds (60)",
+    ],
+    [
+      "301 s ahead",
+      301_000,
+      undefined,
+      "signature timestamp in the future",
+      "is 301 s ahead of this function's clock",
+    ],
+    ["2 h ahead under a 3600 s tolerance", 7_200_000, 3600, "signature timestamp in the future", "(3600)"],
+  ];
+  it("verifyDelivery refuses a timestamp in milliseconds as in the future", () => {
+    expect(verify(signed({ "webhook-timestamp": String(NOW) }))).to.deep.include({
       ok: false,
       status: 401,
-      reason: "signature timestamp missing or outside tolerance",
-      retryWithFreshSecret: false,
+      reason: "signature timestamp in the future",
     });
   });
 
-  it("verifyDelivery rejects a timestamp more than 5 minutes in the future", () => {
-    expect(verify(signed({}, SIGNING, NOW + 301_000))).to.deep.include({ ok: false, status: 401 });
+  for (const [name, offsetMs, tolerance, reason, detail] of outside) {
+    it(`verifyDelivery refuses a timestamp ${name}, telling the caller which way and the log by how much`, () => {
+      const result = verify(signed({}, SIGNING, NOW + offsetMs), [SIGNING], NOW, tolerance);
+      expect(result).to.deep.include({ ok: false, status: 401, reason, retryWithFreshSecret: false });
+      if (result.ok) throw new Error("accepted");
+      expect(result.detail).to.include(detail).and.include("resend it from the webhook's Recent events");
+      expect(result.reason).not.to.match(/[0-9]/);
+    });
+  }
+
+  it("verifyDelivery's word on a stale timestamp holds neither the signature nor the signing key", () => {
+    const headers = signed({}, SIGNING, NOW - 900_000);
+    const result = verify(headers);
+    if (result.ok) throw new Error("accepted");
+    const said = `${result.reason} ${result.detail}`;
+    expect(said).not.to.include((headers["webhook-signature"] as string).slice(3));
+    expect(said).not.to.include(SIGNING.slice(6, 20));
   });
 
   it("verifyDelivery accepts a timestamp 299 seconds old or ahead", () => {
