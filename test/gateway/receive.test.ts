@@ -622,6 +622,44 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     expect(h.queue.sent).to.have.length(1);
   });
 
+  it("deliver refuses a signed GitLab delivery stamped 10 minutes ago (401, the log says by how much), and processes its resend under the same webhook-id", async () => {
+    const signing = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+    const clock = 1_770_000_000_000;
+    const route = jenkinsRoute({
+      provider: "gitlab",
+      secret: "hookgate/gitlab-webhook",
+      match: { repos: ["mike/diaspora"], events: ["push"], branches: ["master"] },
+    });
+    const h = harness({
+      route,
+      secrets: new MemorySecretStore({ "hookgate/gitlab-webhook": signing }),
+      now: () => clock,
+    });
+    const push = loadPayload("gitlab/push");
+    const id = "5c1d7e2a-3b4f-4a6c-9d8e-7f6a5b4c3d2e";
+    const attempt = (sentAt: number) =>
+      h.handler.deliver({
+        routeName: route.name,
+        method: "POST",
+        headers: headerBag({
+          ...push.headers,
+          "Idempotency-Key": id,
+          ...signatureHeaders("gitlab", signing, push.body, { id, nowMs: sentAt }),
+        }),
+        body: push.body,
+        sourceIp: "34.74.90.65",
+      });
+    const refused = await attempt(clock - 600_000);
+    expect(refused.statusCode).to.equal(401);
+    expect(refused.body).to.deep.include({ reason: "signature timestamp too old" });
+    const line = h.logs.lines.find((l) => l.msg === "delivery" && l.status === 401);
+    expect(String(line?.detail)).to.include("600 s behind").and.include("auth.toleranceSeconds (300)");
+    // GitLab's Resend request: the same Idempotency-Key (webhook-id), signed when it is sent.
+    const resent = await attempt(clock);
+    expect(resent.statusCode, JSON.stringify(resent.body)).to.equal(202);
+    expect(h.queue.sent).to.have.length(1);
+  });
+
   it("receive answers 200 duplicate while the first copy is still queued", async () => {
     const h = harness();
     await h.receive({ deliveryId: "d-q" });
