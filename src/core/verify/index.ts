@@ -4,7 +4,7 @@ import { DELIVERY_HEADERS } from "../events/headers";
 import { severalValues } from "../headers";
 import { DEFAULT_TOLERANCE_SECONDS } from "../policy";
 import type { HeaderBag, Provider } from "../types";
-import { verifyBitbucket } from "./bitbucket";
+import { otherBitbucketAlgorithm, verifyBitbucket } from "./bitbucket";
 import { verifyGitea } from "./gitea";
 import { verifyGithub } from "./github";
 import { verifyGitlab } from "./gitlab";
@@ -120,6 +120,20 @@ function staleRefusal(input: VerifyInput): VerifyResult {
   );
 }
 
+/**
+ * A Bitbucket signature under another algorithm than sha256: the caller is told which (from a fixed list) and
+ * which one the route reads, so a hook that signs otherwise is not left with "signature malformed".
+ */
+function otherAlgorithmRefusal(input: VerifyInput): VerifyResult {
+  const algorithm = otherBitbucketAlgorithm(input.headers) ?? "other";
+  return reject(
+    401,
+    `signature algorithm ${algorithm} is not accepted: a ${input.provider} route reads X-Hub-Signature: sha256=`,
+    false,
+    `X-Hub-Signature is a ${algorithm}= HMAC; Bitbucket signs with HMAC-SHA256 ("sha256=") by default, and hookgate checks that alone. A GitHub webhook sends its SHA-1 X-Hub-Signature beside X-Hub-Signature-256: point it at a github route`,
+  );
+}
+
 function scheme(input: VerifyInput): SchemeOutcome | undefined {
   const { headers, body, secrets, auth } = input;
   switch (input.provider) {
@@ -191,6 +205,8 @@ function verify(input: VerifyInput): VerifyResult {
       return reject(401, MALFORMED);
     case "sha1-refused":
       return reject(401, SHA1_REFUSED);
+    case "other-algorithm":
+      return otherAlgorithmRefusal(input);
     case "stale":
       return staleRefusal(input);
     case "no-key":

@@ -45,6 +45,8 @@ export type SchemeOutcome =
   | "malformed"
   /** GitHub's SHA-1 header only, and the route did not opt in. */
   | "sha1-refused"
+  /** Bitbucket: a well-formed X-Hub-Signature under another algorithm than sha256 (sha1=, sha384=, sha512=). */
+  | "other-algorithm"
   /** Standard Webhooks timestamp missing, not an integer, too old or in the future. */
   | "stale"
   /** Well-formed, but no configured secret can check it. */

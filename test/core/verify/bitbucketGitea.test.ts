@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { expect } from "chai";
 import { verifyDelivery } from "../../../src/core/verify";
 import { signHex } from "../../../src/core/verify/hmac";
@@ -6,6 +7,8 @@ import { OTHER_SECRET, request, SECRET } from "./helpers";
 
 const BODY = Buffer.from('{"push":{"changes":[]},"repository":{"full_name":"team/repo"}}');
 const hex = (secret = SECRET) => signHex("sha256", secret, BODY);
+const createHmacHex = (algorithm: "sha384" | "sha512") =>
+  `${algorithm}=${createHmac(algorithm, SECRET).update(BODY).digest("hex")}`;
 
 describe("Function: verifyDelivery (Bitbucket Cloud and Data Center)", () => {
   for (const provider of ["bitbucket", "bitbucket-server"] as const) {
@@ -16,13 +19,41 @@ describe("Function: verifyDelivery (Bitbucket Cloud and Data Center)", () => {
       expect(verify(signatureHeaders(provider, SECRET, BODY))).to.deep.equal({ ok: true, via: "signature" });
     });
 
-    it(`${provider}: verifyDelivery rejects a GitHub-style sha1= value in X-Hub-Signature, even with allowSha1`, () => {
+    it(`${provider}: verifyDelivery rejects a GitHub-style sha1= value in X-Hub-Signature, even with allowSha1, naming sha1`, () => {
       const sha1 = signHex("sha1", SECRET, BODY, "sha1=");
       expect(verify({ "x-hub-signature": sha1 }, { allowSha1: true })).to.deep.include({
         ok: false,
-        reason: "signature malformed",
+        status: 401,
+        reason: `signature algorithm sha1 is not accepted: a ${provider} route reads X-Hub-Signature: sha256=`,
+        retryWithFreshSecret: false,
       });
     });
+
+    // [what the header holds, the algorithm the refusal names (undefined: "signature malformed")]
+    const others: Array<[string, string, string | undefined]> = [
+      ["an HMAC-SHA512 made with the route's secret", createHmacHex("sha512"), "sha512"],
+      ["an HMAC-SHA384", createHmacHex("sha384"), "sha384"],
+      ["SHA512= in capitals", createHmacHex("sha512").replace("sha512=", "SHA512="), "sha512"],
+      ["sha512= with a digest of the wrong length", `sha512=${"a".repeat(127)}`, undefined],
+      ["sha512= with a non-hex digest", `sha512=${"g".repeat(128)}`, undefined],
+      ["an algorithm not in the list", `md5=${"a".repeat(32)}`, undefined],
+      ["a made-up algorithm name", `<script>=${"a".repeat(64)}`, undefined],
+    ];
+    for (const [name, value, algorithm] of others) {
+      it(`${provider}: verifyDelivery refuses ${name} ${algorithm ? `naming ${algorithm}` : "as malformed"}`, () => {
+        const result = verify({ "x-hub-signature": value });
+        expect(result).to.deep.include({
+          ok: false,
+          status: 401,
+          reason: algorithm
+            ? `signature algorithm ${algorithm} is not accepted: a ${provider} route reads X-Hub-Signature: sha256=`
+            : "signature malformed",
+        });
+        if (result.ok) throw new Error("accepted");
+        if (algorithm)
+          expect(result.detail).to.include(`${algorithm}= HMAC`).and.not.include(value.slice(8, 40));
+      });
+    }
 
     it(`${provider}: verifyDelivery ignores GitHub's X-Hub-Signature-256 header, and says which header it reads`, () => {
       expect(verify({ "x-hub-signature-256": `sha256=${hex()}` })).to.deep.include({
