@@ -22,7 +22,10 @@ import type { Route as RouteSpec } from "../core/types";
 import {
   GITLAB_SIGNING_KEY_MISSING,
   GITLAB_TOKEN_REFUSED,
+  otherAlgorithmReasons,
   SIGNATURE_INVALID,
+  SIGNATURE_TIMESTAMP_IN_FUTURE,
+  SIGNATURE_TIMESTAMP_TOO_OLD,
   signatureMissingReason,
 } from "../core/verify";
 import type { EgressProxyConfig, LambdaConfig } from "./config";
@@ -242,6 +245,9 @@ export const SECRET_UNUSABLE_PATTERN =
   `{ ($.level = "error") && (($.msg = ${JSON.stringify(SECRET_MISSING_MSG)}) || ` +
   `($.msg = ${JSON.stringify(SECRET_UNUSABLE_MSG)})) }`;
 
+/** CloudWatch Logs' longest filter pattern (PutMetricFilter's filterPattern): a longer one fails `pulumi up`. */
+export const FILTER_PATTERN_MAX_CHARS = 1024;
+
 /**
  * The delivery lines of a request refused 401 because the Git host's signature (or GitLab token) does not check
  * against the route's secret: what every delivery writes when the secret was changed on one side only. That is
@@ -250,14 +256,25 @@ export const SECRET_UNUSABLE_PATTERN =
  * was cleared on the host (or never set). A scan of the URL sends no signature either, but none of those headers:
  * it is not counted. On a gitlab route also a secret changed in kind on one side only (a whsec_ signing token on
  * one side, the plain token on the other), which refuses every delivery with one of the two "signature missing
- * (...)" reasons; a scan sends neither GitLab header, so it gets neither reason. `status` is a number in the
- * function's lines.
+ * (...)" reasons; a scan sends neither GitLab header, so it gets neither reason. And a GitLab server whose clock
+ * is off by more than auth.toleranceSeconds ("signature timestamp too old" or "in the future"; GitLab sends none
+ * again), or a Bitbucket hook signing under another algorithm than sha256 (each of the few names verify gives,
+ * matched exactly: no regex, which CloudWatch limits to 2 a pattern and 5 a log group, and whose characters
+ * exclude the reasons' spaces). Both refuse every delivery too. `status` is a number in the function's lines.
  */
 export function badSignaturePattern(provider: RouteSpec["provider"]): string {
   const reason = (text: string) => `($.reason = ${JSON.stringify(text)})`;
   const refusals = [
     reason(SIGNATURE_INVALID),
-    ...(provider === "gitlab" ? [reason(GITLAB_TOKEN_REFUSED), reason(GITLAB_SIGNING_KEY_MISSING)] : []),
+    ...(provider === "gitlab"
+      ? [
+          GITLAB_TOKEN_REFUSED,
+          GITLAB_SIGNING_KEY_MISSING,
+          SIGNATURE_TIMESTAMP_TOO_OLD,
+          SIGNATURE_TIMESTAMP_IN_FUTURE,
+        ].map(reason)
+      : []),
+    ...otherAlgorithmReasons(provider).map(reason),
     `(${reason(signatureMissingReason(provider))} && ($.${FROM_HOST_FIELD} IS TRUE))`,
   ];
   return `{ ($.msg = ${JSON.stringify(DELIVERY_MSG)}) && ($.status = 401) && (${refusals.join(" || ")}) }`;
@@ -271,6 +288,13 @@ export function badSignaturePattern(provider: RouteSpec["provider"]): string {
 export const DEAD_LETTERED_PATTERN =
   `{ ($.msg = ${JSON.stringify(ATTEMPT_MSG)}) && (($.outcome = ${JSON.stringify(DEAD_OUTCOME)}) || ` +
   `($.${DEAD_LETTERED_FIELD} IS TRUE)) }`;
+
+/** The reasons badSignaturePattern counts on a route of `provider` besides "signature invalid", for its description. */
+function badSignatureOtherReasons(provider: RouteSpec["provider"]): string {
+  if (provider === "gitlab") return `, "signature missing (...)", "signature timestamp ..."`;
+  if (otherAlgorithmReasons(provider).length > 0) return `, "signature algorithm ... is not accepted"`;
+  return "";
+}
 
 /**
  * Refusals in BAD_SIGNATURE_WINDOW_SECONDS that set off the bad-signature alarm. One: most routes get fewer than
@@ -626,17 +650,21 @@ export class Route extends pulumi.ComponentResource {
           description: describingSecret(
             route.secret,
             (secret) =>
-              `hookgate route ${route.name}: a request was refused 401 "${SIGNATURE_INVALID}"${route.provider === "gitlab" ? `, "signature missing (...)"` : ""} ` +
+              `hookgate route ${route.name}: a request was refused 401 "${SIGNATURE_INVALID}"${badSignatureOtherReasons(route.provider)} ` +
               `or "signature missing" with ${FROM_HOST_FIELD} (at least ${BAD_SIGNATURE_THRESHOLD} in ` +
               `${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes): the Git host signs with another value than the secret ` +
               `${secret} holds, or none (changed or cleared on one side), and every delivery is lost (a 4xx is not ` +
               "redelivered). Put the same value on both sides, then redeliver. " +
               // A kind mismatch is not mended by copying a value, and each reason has its own mends (the log line's
-              // detail: GITLAB_SIGNING_KEY_MISSING_DETAIL, GITLAB_TOKEN_REFUSED_DETAIL). Short: a hidden name's
-              // description must fit 1,024 characters whole.
+              // detail: GITLAB_SIGNING_KEY_MISSING_DETAIL, GITLAB_TOKEN_REFUSED_DETAIL, the seconds a timestamp is
+              // off). Terse: with a 32-character route name and a 100-character stack name, a hidden name's
+              // description must fit 1,024 characters whole (6 to spare), and a long name keep its first 20.
               (route.provider === "gitlab"
-                ? "For (X-Gitlab-Token), put the hook's whsec_ signing token in the secret or the plain token in the hook; " +
-                  "for (webhook-signature), the secret's signing token in the hook or the plain token alone in the secret. "
+                ? "For (X-Gitlab-Token), the hook's whsec_ token in the secret or the plain token in the hook; " +
+                  "for (webhook-signature), the reverse (plain alone); for a timestamp, fix GitLab's clock. "
+                : "") +
+              (otherAlgorithmReasons(route.provider).length > 0
+                ? "For an algorithm, have the hook sign sha256 (a GitHub webhook's sha1: use a github route). "
                 : "") +
               // A made-up request with the host's headers and no signature counts as much as a made-up signature.
               "One made-up delivery trips it too; api.ipAllowlist narrows who can send one. " +

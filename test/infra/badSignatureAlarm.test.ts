@@ -1,7 +1,7 @@
 // A secret changed on one side only: every delivery is refused 401 "signature invalid" at level warn, which the
 // secret-unusable filter (level error) and api-5xx (a 401 is no 5xx) do not count. The bad-signature filter must
 // count the very lines the function writes.
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { signDelivery } from "../../src/cli/send";
 import { headerBag } from "../../src/core/headers";
@@ -10,13 +10,17 @@ import type { Route } from "../../src/core/types";
 import {
   GITLAB_SIGNING_KEY_MISSING_DETAIL,
   GITLAB_TOKEN_REFUSED_DETAIL,
+  otherAlgorithmReasons,
   SIGNATURE_INVALID,
+  SIGNATURE_TIMESTAMP_IN_FUTURE,
+  SIGNATURE_TIMESTAMP_TOO_OLD,
   signatureMissingReason,
 } from "../../src/core/verify";
+import { OTHER_BITBUCKET_ALGORITHMS } from "../../src/core/verify/bitbucket";
 import { signatureHeaders } from "../../src/core/verify/sign";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { createRouteHandler } from "../../src/gateway/routeHandler";
-import { badSignaturePattern } from "../../src/infra/route";
+import { badSignaturePattern, FILTER_PATTERN_MAX_CHARS } from "../../src/infra/route";
 import { loadPayload } from "../fixtures/payloads";
 import {
   githubDelivery,
@@ -107,8 +111,11 @@ const GITLAB_SECRET = "hookgate/gitlab-webhook";
 const PLAIN_TOKEN = "plain-gitlab-token-0123";
 const SIGNING_TOKEN = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
 
-/** One GitLab push, signed (or tokened) by the hook with `hookSends`, to a gitlab route whose secret holds `stored`. */
-async function gitlabDelivery(stored: string, hookSends: string) {
+/**
+ * One GitLab push, signed (or tokened) by the hook with `hookSends` on a clock reading `hookNowMs`, to a gitlab
+ * route whose secret holds `stored`.
+ */
+async function gitlabDelivery(stored: string, hookSends: string, hookNowMs = Date.now()) {
   const route: Route = jenkinsRoute({
     name: "diaspora-build",
     provider: "gitlab",
@@ -132,7 +139,7 @@ async function gitlabDelivery(stored: string, hookSends: string) {
     headers: headerBag({
       ...push.headers,
       "X-Gitlab-Event-UUID": randomUUID(),
-      ...signatureHeaders("gitlab", hookSends, push.body, { nowMs: Date.now() }),
+      ...signatureHeaders("gitlab", hookSends, push.body, { nowMs: hookNowMs }),
     }),
     body: push.body,
     sourceIp: "34.74.90.65",
@@ -161,6 +168,23 @@ describe("The bad-signature alarm on a gitlab route (a secret changed in kind on
     });
   }
 
+  // A GitLab server whose clock is off by more than auth.toleranceSeconds (300 s here): every signed delivery is
+  // refused, and GitLab sends none again.
+  for (const [label, offMs, expected] of [
+    ["an hour slow", -3_600_000, SIGNATURE_TIMESTAMP_TOO_OLD],
+    ["an hour fast", 3_600_000, SIGNATURE_TIMESTAMP_IN_FUTURE],
+  ] as const) {
+    it(`the gitlab route's filter counts the delivery refused 401 "${expected}" from a GitLab server whose clock is ${label}`, async () => {
+      const { status, reason, lines } = await gitlabDelivery(
+        SIGNING_TOKEN,
+        SIGNING_TOKEN,
+        Date.now() + offMs,
+      );
+      expect([status, reason]).to.deep.equal([401, expected]);
+      expect(lines.filter(jsonPattern(badSignaturePattern("gitlab")))).to.have.length(1);
+    });
+  }
+
   it("the gitlab route's filter does not count an accepted delivery, nor a request carrying neither GitLab header", async () => {
     const accepted = await gitlabDelivery(SIGNING_TOKEN, SIGNING_TOKEN);
     expect(accepted.status).to.equal(202);
@@ -186,6 +210,7 @@ describe("The bad-signature alarm on a gitlab route (a secret changed in kind on
     expect(gitlab?.inputs.pattern).to.equal(
       '{ ($.msg = "delivery") && ($.status = 401) && (($.reason = "signature invalid") || ' +
         '($.reason = "signature missing (webhook-signature)") || ($.reason = "signature missing (X-Gitlab-Token)") || ' +
+        '($.reason = "signature timestamp too old") || ($.reason = "signature timestamp in the future") || ' +
         '(($.reason = "signature missing: a gitlab route reads X-Gitlab-Token or webhook-signature") && ($.fromHost IS TRUE))) }',
     );
     const github = filters.find((f) => f.inputs.name === "hookgate-dev-api-build-bad-signature");
@@ -194,16 +219,14 @@ describe("The bad-signature alarm on a gitlab route (a secret changed in kind on
       .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
       .find((a) => a.inputs.name === "hookgate-dev-platform-gitlab-bad-signature");
     expect(alarm?.inputs.alarmDescription).to.contain(
-      ', "signature missing (...)" or "signature missing" with fromHost',
+      ', "signature missing (...)", "signature timestamp ..." or "signature missing" with fromHost',
     );
     // Copying one value to the other side does not mend two kinds: the description says what does, for each reason
     // as the delivery line's detail does (a hook sending the plain token already has it; a secret holding the
-    // signing token already has that).
+    // signing token already has that). A timestamp is mended on GitLab's side alone.
     expect(alarm?.inputs.alarmDescription).to.contain(
-      "For (X-Gitlab-Token), put the hook's whsec_ signing token in the secret or the plain token in the hook;",
-    );
-    expect(alarm?.inputs.alarmDescription).to.contain(
-      "for (webhook-signature), the secret's signing token in the hook or the plain token alone in the secret.",
+      "For (X-Gitlab-Token), the hook's whsec_ token in the secret or the plain token in the hook; " +
+        "for (webhook-signature), the reverse (plain alone); for a timestamp, fix GitLab's clock.",
     );
     expect(GITLAB_SIGNING_KEY_MISSING_DETAIL).to.include(
       "store the hook's signing token (whsec_...) in the secret",
@@ -217,6 +240,74 @@ describe("The bad-signature alarm on a gitlab route (a secret changed in kind on
       .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
       .find((a) => a.inputs.name === "hookgate-dev-api-build-bad-signature");
     expect(githubAlarm?.inputs.alarmDescription).to.not.contain("two kinds");
+    expect(githubAlarm?.inputs.alarmDescription).to.not.contain("timestamp");
+  });
+});
+
+describe("The bad-signature alarm on a bitbucket route (a hook signing under another algorithm than sha256)", () => {
+  const body = Buffer.from(JSON.stringify({ push: { changes: [] }, repository: { full_name: "acme/api" } }));
+
+  /** A push from the host with X-Hub-Signature set to `signature` (the route's secret is WEBHOOK_SECRET). */
+  async function signedWith(provider: Route["provider"], signature: string) {
+    const sent = signDelivery({ provider, event: "push", payload: body, secret: WEBHOOK_SECRET });
+    return unsigned(provider, { ...sent.headers, "x-hub-signature": signature }, body);
+  }
+
+  for (const provider of ["bitbucket", "bitbucket-server"] as const) {
+    for (const algorithm of OTHER_BITBUCKET_ALGORITHMS) {
+      it(`the ${provider} route's filter counts a delivery whose X-Hub-Signature is a ${algorithm}= HMAC of the route's secret, refused 401 naming ${algorithm}`, async () => {
+        const hmac = createHmac(algorithm, WEBHOOK_SECRET).update(body).digest("hex");
+        const { status, lines } = await signedWith(provider, `${algorithm}=${hmac}`);
+        expect(status).to.equal(401);
+        expect(lines).to.have.length(1);
+        expect(lines[0]?.reason).to.equal(
+          `signature algorithm ${algorithm} is not accepted: a ${provider} route reads X-Hub-Signature: sha256=`,
+        );
+        expect(lines.filter(jsonPattern(badSignaturePattern(provider)))).to.have.length(1);
+      });
+    }
+
+    it(`the ${provider} route's filter does not count a malformed X-Hub-Signature (an algorithm outside the list), nor another route's algorithm reason`, async () => {
+      const { status, lines } = await signedWith(provider, `md5=${"a".repeat(32)}`);
+      expect(status).to.equal(401);
+      expect(lines[0]?.reason).to.equal("signature malformed");
+      expect(lines.filter(jsonPattern(badSignaturePattern(provider)))).to.deep.equal([]);
+      const other = provider === "bitbucket" ? "bitbucket-server" : "bitbucket";
+      const otherRoutes = otherAlgorithmReasons(other).map((reason) => ({
+        msg: "delivery",
+        status: 401,
+        reason,
+      }));
+      expect(otherRoutes.filter(jsonPattern(badSignaturePattern(provider)))).to.deep.equal([]);
+    });
+  }
+
+  it("a bitbucket-server route's bad-signature filter counts each algorithm's refusal, and its description says what mends it", async () => {
+    const route: Route = { ...infraJenkinsRoute("dc-build"), provider: "bitbucket-server" };
+    const { cloud } = await evaluate({ config: config(), routes: [route], stack: "dev", code: stubCode });
+    const name = "hookgate-dev-dc-build-bad-signature";
+    const filter = cloud
+      .ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+      .find((f) => f.inputs.name === name);
+    expect(filter?.inputs.pattern).to.equal(badSignaturePattern("bitbucket-server"));
+    for (const reason of otherAlgorithmReasons("bitbucket-server"))
+      expect(filter?.inputs.pattern).to.contain(`($.reason = "${reason}")`);
+    const alarm = cloud.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.inputs.name === name);
+    expect(alarm?.inputs.alarmDescription)
+      .to.contain(
+        '"signature invalid", "signature algorithm ... is not accepted" or "signature missing" with fromHost',
+      )
+      .and.contain(
+        "For an algorithm, have the hook sign sha256 (a GitHub webhook's sha1: use a github route).",
+      );
+  });
+
+  it("only bitbucket routes' filters count another algorithm; every provider's pattern fits CloudWatch's 1,024 characters", () => {
+    for (const provider of ["github", "gitlab", "bitbucket", "bitbucket-server", "gitea"] as const) {
+      const pattern = badSignaturePattern(provider);
+      expect(pattern.length, provider).to.be.at.most(FILTER_PATTERN_MAX_CHARS);
+      expect(pattern.includes("signature algorithm"), provider).to.equal(provider.startsWith("bitbucket"));
+    }
   });
 });
 

@@ -307,6 +307,11 @@ export function valueProblems(cloud: MockCloud): string[] {
     if (!EC2_TEXT.test(String(rule.inputs.description ?? "")))
       out.push(`${label(rule)}: a description EC2 refuses`);
   }
+  // PutMetricFilter's filterPattern: at most 1,024 characters.
+  for (const filter of cloud.ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter")) {
+    const pattern = String(filter.inputs.pattern ?? "");
+    if (pattern.length > 1024) out.push(`${label(filter)}: pattern of ${pattern.length} > 1024`);
+  }
   for (const alarm of cloud.ofType("aws:cloudwatch/metricAlarm:MetricAlarm")) {
     const description = String(alarm.inputs.alarmDescription ?? "");
     if (description.length > 1024) out.push(`${label(alarm)}: description of ${description.length} > 1024`);

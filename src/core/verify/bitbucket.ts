@@ -10,6 +10,8 @@ import type { SchemeOutcome } from "./types";
 
 /** Hex digest length of each HMAC a sender might name in "<method>=<hex>" besides sha256. */
 const OTHER_ALGORITHMS: Readonly<Record<string, number>> = { sha1: 40, sha384: 96, sha512: 128 };
+/** The names otherBitbucketAlgorithm may return: each one's refusal has its own fixed reason (the alarm counts them). */
+export const OTHER_BITBUCKET_ALGORITHMS: readonly string[] = Object.keys(OTHER_ALGORITHMS);
 
 /**
  * The algorithm a well-formed X-Hub-Signature names when it is not sha256 ("sha1", "sha384", "sha512"), from

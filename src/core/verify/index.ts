@@ -4,7 +4,7 @@ import { DELIVERY_HEADERS } from "../events/headers";
 import { severalValues } from "../headers";
 import { DEFAULT_TOLERANCE_SECONDS } from "../policy";
 import type { HeaderBag, Provider } from "../types";
-import { otherBitbucketAlgorithm, verifyBitbucket } from "./bitbucket";
+import { OTHER_BITBUCKET_ALGORITHMS, otherBitbucketAlgorithm, verifyBitbucket } from "./bitbucket";
 import { verifyGitea } from "./gitea";
 import { verifyGithub } from "./github";
 import { verifyGitlab } from "./gitlab";
@@ -53,10 +53,13 @@ const MALFORMED = "signature malformed";
 const SHA1_REFUSED = "SHA-1 signatures are not accepted on this route";
 /** webhook-timestamp absent or not integer Unix seconds. */
 const STALE_UNREADABLE = "signature timestamp missing or not an integer";
-/** webhook-timestamp further behind the function's clock than auth.toleranceSeconds. */
-const STALE_OLD = "signature timestamp too old";
+/**
+ * webhook-timestamp further behind the function's clock than auth.toleranceSeconds: with the next one, what every
+ * delivery of a GitLab server whose clock is off gets (the bad-signature alarm counts both).
+ */
+export const SIGNATURE_TIMESTAMP_TOO_OLD = "signature timestamp too old";
 /** webhook-timestamp further ahead of the function's clock than auth.toleranceSeconds. */
-const STALE_FUTURE = "signature timestamp in the future";
+export const SIGNATURE_TIMESTAMP_IN_FUTURE = "signature timestamp in the future";
 /** Only when the clock the verifier was given is no number (a caller's bug). */
 const STALE = "signature timestamp outside tolerance";
 const NO_KEY = "signature cannot be verified";
@@ -107,17 +110,32 @@ function staleRefusal(input: VerifyInput): VerifyResult {
   if (age > 0) {
     return reject(
       401,
-      STALE_OLD,
+      SIGNATURE_TIMESTAMP_TOO_OLD,
       false,
       `webhook-timestamp is ${age} s behind this function's clock, more than auth.toleranceSeconds (${tolerance}): the Git host's clock is slow, the request was held on its way, or it is an old delivery sent again. ${resend}; if the host's clock cannot be set right (NTP), raise auth.toleranceSeconds (at most 3600)`,
     );
   }
   return reject(
     401,
-    STALE_FUTURE,
+    SIGNATURE_TIMESTAMP_IN_FUTURE,
     false,
     `webhook-timestamp is ${-age} s ahead of this function's clock, more than auth.toleranceSeconds (${tolerance}): the Git host's clock is fast. ${resend}; if the host's clock cannot be set right (NTP), raise auth.toleranceSeconds (at most 3600)`,
   );
+}
+
+/** The reason a bitbucket route refuses an X-Hub-Signature under `algorithm` (a name from a fixed list) with. */
+function otherAlgorithmReason(provider: Provider, algorithm: string): string {
+  return `signature algorithm ${algorithm} is not accepted: a ${provider} route reads X-Hub-Signature: sha256=`;
+}
+
+/**
+ * Every reason a route of `provider` refuses a signature under another algorithm with: one per name
+ * otherBitbucketAlgorithm may give, on a bitbucket or bitbucket-server route; none on another.
+ */
+export function otherAlgorithmReasons(provider: Provider): string[] {
+  return provider === "bitbucket" || provider === "bitbucket-server"
+    ? OTHER_BITBUCKET_ALGORITHMS.map((algorithm) => otherAlgorithmReason(provider, algorithm))
+    : [];
 }
 
 /**
@@ -128,7 +146,7 @@ function otherAlgorithmRefusal(input: VerifyInput): VerifyResult {
   const algorithm = otherBitbucketAlgorithm(input.headers) ?? "other";
   return reject(
     401,
-    `signature algorithm ${algorithm} is not accepted: a ${input.provider} route reads X-Hub-Signature: sha256=`,
+    otherAlgorithmReason(input.provider, algorithm),
     false,
     `X-Hub-Signature is a ${algorithm}= HMAC; Bitbucket signs with HMAC-SHA256 ("sha256=") by default, and hookgate checks that alone. A GitHub webhook sends its SHA-1 X-Hub-Signature beside X-Hub-Signature-256: point it at a github route`,
   );
