@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { keyLengthProblem, renderRequest, toQueuedEvent } from "../../src/core/render";
+import { keyHasEmptyFolder, keyLengthProblem, renderRequest, toQueuedEvent } from "../../src/core/render";
 import type { JenkinsTarget, ProviderApi, Route, WebhookEvent } from "../../src/core/types";
 
 const jenkins: JenkinsTarget = {
@@ -391,4 +391,20 @@ describe("Function: keyLengthProblem", () => {
     );
     expect(keyLengthProblem("k".repeat(1025))).to.contain('"{{repo.path}}/{{sha}}.zip"');
   });
+});
+
+// Only "acme/api//x.zip" was tried elsewhere: a key whose first or last folder rendered empty ({{repo.path}}/{{tag}}
+// on a branch push is "acme/api/") must be found too (review h522).
+describe("Function: keyHasEmptyFolder", () => {
+  const cases: Array<[string, boolean]> = [
+    ["acme/api/", true],
+    ["/acme/api.zip", true],
+    ["acme//api.zip", true],
+    ["acme/api/main.zip", false],
+  ];
+  for (const [key, empty] of cases) {
+    it(`${JSON.stringify(key)} ${empty ? "has" : "has no"} empty folder`, () => {
+      expect(keyHasEmptyFolder(key)).to.equal(empty);
+    });
+  }
 });

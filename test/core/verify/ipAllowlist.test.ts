@@ -176,6 +176,11 @@ describe("Function: compileIpAllowlist (how entries are read)", () => {
     ["a single IPv4 address, not its neighbour", ["198.51.100.7"], "198.51.100.6", false],
     ["an IPv4 CIDR written in hex", ["0x0a.0.0.0/8"], "10.1.2.3", false],
     ["an IPv4 CIDR with fewer than four parts", ["10/8"], "10.1.2.3", false],
+    // ipaddr.js would read these as 0.0.0.10/8, 10.0.0.0/8 and 0.0.0.1/1 (half of IPv4): each must let nothing in
+    // (the case above passes either way: 0.0.0.10/8 does not hold 10.1.2.3 either; review h522).
+    ["an IPv4 CIDR of one part, for an address its short reading holds", ["10/8"], "0.1.2.3", false],
+    ["an IPv4 CIDR written as one 32-bit number", ["167772160/8"], "10.1.2.3", false],
+    ["an IPv4 CIDR of one part with a /1", ["1/1"], "8.8.8.8", false],
     ["::ffff:0.0.0.0/96 (every IPv4 address, mapped)", ["::ffff:0.0.0.0/96"], "203.0.113.7", true],
     ["::ffff:203.0.113.0/120 for its IPv4 address", ["::ffff:203.0.113.0/120"], "203.0.113.7", true],
     ["::ffff:203.0.113.0/120 for another IPv4 address", ["::ffff:203.0.113.0/120"], "203.0.114.7", false],
