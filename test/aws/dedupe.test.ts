@@ -281,6 +281,10 @@ describe("Class: DynamoDedupeStore", () => {
   it("mark(...) of an older generation is ignored quietly (a newer one owns the item)", async () => {
     ddb.on(UpdateItemCommand).rejects(conditionFailed());
     await store.mark("api-build", "d-1", 1, "dead");
+    // It did ask, conditioned on its own generation (a mark that sent nothing would pass the line above too).
+    const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
+    expect(input?.ExpressionAttributeValues?.[":g"]).to.deep.equal({ N: "1" });
+    expect(input?.ConditionExpression).to.equal(MARK_CONDITION.dead);
   });
 
   it("release(route, id, generation) makes only that pending claim look abandoned, keeping the generation", async () => {
