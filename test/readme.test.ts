@@ -335,6 +335,12 @@ describe("README", () => {
     for (const [provider, prefix, message] of [
       ["github", "previews/{{pr.headRef.path}}/{{repo.path}}/", "a field of folders comes before"],
       ["gitlab", "previews/{{repo.path}}-pr-{{pr.number}}/", "text follows {{repo.path}} in its folder"],
+      // A pull request id unique across the host, its digits run into the name (review h521).
+      [
+        "github",
+        "previews/{{repo.path}}{{payload.pull_request.id}}/",
+        "runs into {{repo.path}}: a/b's id 12",
+      ],
     ] as const) {
       expect(item, prefix).to.include(`(\`${prefix}\`:`);
       expect(refused(prefix, provider).join("\n"), prefix).to.include(message);

@@ -1476,12 +1476,13 @@ export function repoFreePrefixProblem(
   // A pull request id or URL of the host's own is one pull request's of all repositories: no two render one
   // prefix. One may still hold another where GitLab groups nest, text following {{repo.path}} in its folder:
   // acme/web's id 1 is previews/acme/web-1/, the folder of acme/web-1/x's id 2 (previews/acme/web-1/x-2/).
+  // Nor where its digits run into the repository's name, which may end or start with digits (below).
   if (payloadLeaves(provider).unique.test(template)) {
     const groupsNest =
       (provider === undefined || provider === "gitlab") && (othersNest || reposMayNest(repos));
     return groupsNest && runOnMaySpellGroup(template, provider)
       ? nestedPrefixProblem(template.replace(REPO_PATH_RUN_ON, "$1/"), nestingRoute)
-      : undefined;
+      : idIntoNamePrefixProblem(template, repos, provider);
   }
   const { how, fix, foreign } = repoPathFix(template, provider, repos, true, othersNest);
   // Within the 300 characters every message keeps, after its location and a route name of 40 escaped characters.
@@ -1522,6 +1523,162 @@ export function repoFreePrefixProblem(
     `the prefix ${what}: pull request numbers are per repository: closing one #7 deletes every #7's ` +
     `objects; write ${suggestedText(fix, 48)}`
   );
+}
+
+/** Which end of a repository's full name a field naming it starts or ends with, or both are in it. */
+type NamePart = "owner" | "name";
+
+/** A field of a template, where it is, and the parts of the repository's full name it holds, if any. */
+interface TemplateField {
+  text: string;
+  start: number;
+  end: number;
+  parts?: { holds: readonly NamePart[]; starts: NamePart; ends: NamePart };
+}
+
+/** A pull request id touching a field naming the repository, the text between, and the part touching it. */
+interface IdSite {
+  id: TemplateField;
+  other: TemplateField;
+  between: string;
+  part: NamePart;
+}
+
+/**
+ * A field naming the repository, by the parts of its full name it holds, and the one at each of its ends:
+ * the full name (as folders, one folder or underscored) starts with the owner and ends with the name.
+ */
+function namingFieldParts(field: string, provider: Provider | undefined): TemplateField["parts"] {
+  const leaves = payloadLeaves(provider);
+  const fullName = [FULL_NAME_FIELD, UNDERSCORED_FIELD, leaves.fullName, leaves.baseFullName];
+  if (fullName.some((pattern) => whole(pattern).test(field)))
+    return { holds: ["owner", "name"], starts: "owner", ends: "name" };
+  if (whole(REPO_NAME_FIELD).test(field)) return { holds: ["name"], starts: "name", ends: "name" };
+  if (whole(OWNER_FIELD).test(field)) return { holds: ["owner"], starts: "owner", ends: "owner" };
+  return undefined;
+}
+
+/**
+ * A field whose value two pull requests of two repositories may share: of the event, a branch, tag or commit,
+ * the number, the base branch and the default branch, the actor. Not the clone URL nor the head's repository,
+ * which name a repository, nor a delivery id, which is each delivery's own.
+ */
+const SHARED_FIELD =
+  /^\{\{\s*(?:provider|event|action|ref|tag|sha|before|deleted|actor|repo\.defaultBranch|(?:branch|pr\.headRef)(?:\.path|\.underscored)?|pr\.(?:number|merged|state|baseRef|headSha))\s*\}\}$/;
+
+/**
+ * A host's pull request leaves that two repositories' pull requests may share: all but the head's label, which
+ * names the head's owner ("acme:feature").
+ */
+function sharedPullRequestLeaves(host: Provider): readonly string[] {
+  return PAYLOAD_LEAVES[host].pullRequest.filter((leaf) => leaf !== "pull_request.head.label");
+}
+
+/**
+ * A delete-s3-prefix prefix that tells pull requests apart only by a host's pull request id of digits
+ * (GitHub's and Gitea's payload.pull_request.id, GitLab's payload.object_attributes.id), where every occurrence
+ * of it touches a field naming the repository on the same side, with nothing or the same digits only between,
+ * and no other field holds the part of the name that touches it: the id is one pull request's of all
+ * repositories, but the name may end (or start) with digits, so previews/{{repo.path}}{{payload.pull_request.id}}/
+ * is previews/acme/web12/ for acme/web's id 12 and acme/web1's id 2 (and {{id}}{{repo.path}} 12a/b for a/b's
+ * id 12 and 2a/b's id 1), and closing one deletes the other's objects. Only what provably collides: a
+ * non-digit between them ends the id where the name ends ({{repo.path}}-{{id}}/: a/b-1-2 is a/b-1's id 2, as
+ * "1-2" is no id); a URL or node id in the prefix keeps it apart as before; on a route of one owner's the owner
+ * is the same text for every repository ({{id}}{{repo.path}} on acme/*: 12acme/web is id 12's alone); and a
+ * name held elsewhere in the prefix tells the two repositories apart.
+ */
+function idIntoNamePrefixProblem(
+  template: string,
+  repos: unknown,
+  provider: Provider | undefined,
+): string | undefined {
+  const hosts = provider === undefined ? PROVIDERS : [provider];
+  const numeric = (host: Provider) =>
+    PAYLOAD_LEAVES[host].unique.filter((leaf) => PULL_REQUEST_NUMBER_LEAVES[host].includes(leaf));
+  const textual = (host: Provider) =>
+    PAYLOAD_LEAVES[host].unique.filter((leaf) => !PULL_REQUEST_NUMBER_LEAVES[host].includes(leaf));
+  if (payloadPattern(hosts.flatMap(textual)).test(template)) return undefined;
+  const scope = reposScope(repos);
+  if (scope === "one") return undefined;
+  const isId = whole(payloadPattern(hosts.flatMap(numeric)));
+  const fields = [...template.matchAll(/\{\{[^{}]*\}\}/g)].map(
+    (found): TemplateField => ({
+      text: found[0],
+      start: found.index,
+      end: found.index + found[0].length,
+      parts: namingFieldParts(found[0], provider),
+    }),
+  );
+  const ids = fields.map((field, i) => (isId.test(field.text) ? i : -1)).filter((i) => i >= 0);
+  if (ids.length === 0) return undefined;
+  // Any other field must be one two repositories' pull requests may share: one that may differ between them
+  // (the clone URL, the head's repository, a delivery id, the repository's id in the payload) may tell them apart.
+  const shared = whole(payloadPattern(hosts.flatMap(sharedPullRequestLeaves)));
+  const mayShare = (field: TemplateField) =>
+    isId.test(field.text) ||
+    field.parts !== undefined ||
+    SHARED_FIELD.test(field.text) ||
+    shared.test(field.text);
+  if (!fields.every(mayShare)) return undefined;
+  for (const idFirst of [false, true]) {
+    // The field on that side of each id, the text between, and the part of the name that touches the id.
+    const sites = ids.map((i): IdSite | undefined => {
+      const other = fields[idFirst ? i + 1 : i - 1];
+      const id = fields[i] as TemplateField;
+      if (other?.parts === undefined) return undefined;
+      const between = idFirst ? template.slice(id.end, other.start) : template.slice(other.end, id.start);
+      return { id, other, between, part: idFirst ? other.parts.starts : other.parts.ends };
+    });
+    const first = sites[0];
+    if (first === undefined || sites.some((site) => site === undefined)) continue;
+    const all = sites as IdSite[];
+    if (!/^\d*$/.test(first.between) || all.some((s) => s.between !== first.between || s.part !== first.part))
+      continue;
+    // One owner's repositories: their owner is the same text, whose digits are the same for every one.
+    if (first.part === "owner" && scope === "one owner") continue;
+    // Another field holding that part tells the two repositories apart.
+    const touching = new Set(all.map((site) => site.other));
+    if (fields.some((field) => field.parts?.holds.includes(first.part) && !touching.has(field))) continue;
+    return idIntoNameMessage(template, all, idFirst);
+  }
+  return undefined;
+}
+
+/** The refusal of idIntoNamePrefixProblem: two repositories' pull requests rendered alike, and the fix. */
+function idIntoNameMessage(template: string, sites: readonly IdSite[], idFirst: boolean): string {
+  const [{ id, other, between }] = sites as [IdSite];
+  // The field as rendered for a/b: its "/" kept, written %2F (a full name of one folder) or "_"; a part alone.
+  const field = other.text.replace(/\s+/g, "");
+  const value = REPO_PATH_FIELD.test(field)
+    ? "a/b"
+    : whole(UNDERSCORED_FIELD).test(field)
+      ? "a_b"
+      : whole(REPO_NAME_FIELD).test(field)
+        ? "b"
+        : whole(OWNER_FIELD).test(field)
+          ? "a"
+          : "a%2Fb";
+  const D = between === "" ? "" : "D";
+  // The id takes the name's digits: a/b1's id 2 is a/b's id 12 (a/bD1's id 2, a/b's 1D2), or 2a/b's id 1 a/b's 12.
+  const [one, two, text] = idFirst
+    ? [`2${D}${value}'s id 1`, `${value}'s id 1${D}2`, `1${D}2${D}${value}`]
+    : [`${value}'s id 1${D}2`, `${value}${D}1's id 2`, `${value}${D}1${D}2`];
+  // A "/" on the name's side of the text between: the id then ends (or starts) a folder of its own.
+  // Last site first: the earlier ones keep their place.
+  let fix = template;
+  for (const site of [...sites].sort((a, b) => b.other.start - a.other.start)) {
+    const at = idFirst ? site.other.start : site.other.end;
+    fix = `${fix.slice(0, at)}/${fix.slice(at)}`;
+  }
+  const said =
+    `${id.text.replace(/\s+/g, "")} runs into ${field}${between === "" ? "" : ", digits D between"}: ` +
+    `${one} and ${two} are both ${text}`;
+  // No text of the file's but the fields and the fix: within the 300 characters every message keeps, after its
+  // location and a route name of 40 escaped characters, which leave it 200. The longest fields with digits
+  // between leave no room for what closing does; the fix, clipped, keeps 17 characters at least.
+  const harm = "; closing one deletes both";
+  const shown = said.length + harm.length + 40 <= 200 ? `${said}${harm}` : said;
+  return `${shown}; write ${suggestedText(fix.trim(), Math.max(17, 189 - shown.length))}`;
 }
 
 /**
