@@ -26,7 +26,7 @@ import {
 } from "../actions/proxy";
 import { decodeBody } from "../core/decode";
 import { providerEventName } from "../core/events/eventNames";
-import { NOT_HEADER_TEXT } from "../core/headers";
+import { NOT_HEADER_TEXT, utf8HeaderText } from "../core/headers";
 import { didYouMean, looksRandom, secretRefProblem, shownSecretName } from "../core/routes/checks";
 import { parseSecretShape } from "../core/secretValues";
 import { clippedText, withoutInvisible } from "../core/shownText";
@@ -131,7 +131,13 @@ export function signDelivery(options: {
         },
       };
     }
-    case "gitlab":
+    case "gitlab": {
+      // A signing token (whsec_) signs id.timestamp.body and is never sent; a secret token is sent as is.
+      const signature = signatureHeaders("gitlab", secret, options.payload, { id, nowMs: options.nowMs });
+      // As its UTF-8 bytes, as GitLab's Net::HTTP writes it (`päss` as 70 c3 a4 73 73): undici writes a
+      // header's characters as latin1 bytes, and could not write `p€ss` at all.
+      const token = signature["x-gitlab-token"];
+      if (token !== undefined) signature["x-gitlab-token"] = utf8HeaderText(token);
       return {
         body: options.payload,
         headers: {
@@ -142,10 +148,10 @@ export function signDelivery(options: {
           "idempotency-key": id,
           "x-gitlab-webhook-uuid": "00000000-0000-4000-8000-000000000000",
           "x-gitlab-instance": "https://gitlab.example.com",
-          // A signing token (whsec_) signs id.timestamp.body and is never sent; a secret token is sent as is.
-          ...signatureHeaders("gitlab", secret, options.payload, { id, nowMs: options.nowMs }),
+          ...signature,
         },
       };
+    }
     case "bitbucket":
       return {
         body: options.payload,
@@ -744,9 +750,13 @@ export async function runSend(argv: string[]): Promise<number> {
     // By the name alone: a second X-Gitlab-Token is as secret as the first, an added X-GitHub-Delivery is not.
     if (isCredentialHeader(name)) addedHeaders.push(value);
   }
-  // Whether the secret goes on the wire as it is (GitLab's secret token), which a server can echo at any length.
+  // Whether the secret goes on the wire as it is (GitLab's secret token, as its UTF-8 bytes), which a server can
+  // echo at any length.
+  const secretOnWire = utf8HeaderText(secret);
   const shownOptions = {
-    secretTravels: Object.values(headers).flat().includes(secret),
+    secretTravels: Object.values(headers)
+      .flat()
+      .some((value) => value === secret || value === secretOnWire),
     url: values.url,
     addedHeaders,
   };

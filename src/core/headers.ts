@@ -136,3 +136,12 @@ export function contentTypeOf(bag: HeaderBag): string | undefined | null {
  * other than a tab (CR, LF, NUL) or one past U+00FF.
  */
 export const NOT_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * The header string node:http and undici write as `text`'s UTF-8 bytes: they write (and read) a header one
+ * character per byte (latin1), where GitLab's sender (Ruby Net::HTTP) writes the string's UTF-8 bytes. ASCII
+ * text is itself; the result holds no character past U+00FF.
+ */
+export function utf8HeaderText(text: string): string {
+  return Buffer.from(text, "utf8").toString("latin1");
+}

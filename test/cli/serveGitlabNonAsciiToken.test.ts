@@ -8,7 +8,8 @@ import { expect } from "chai";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import type { ActionOutcome } from "../../src/core/types";
 import { type LocalGateway, startLocalGateway } from "../../src/local/localGateway";
-import { REPO_ROOT } from "./serveHarness";
+import { runBinAsync } from "./checkHarness";
+import { NO_PROXY_ENV, REPO_ROOT } from "./serveHarness";
 
 const TOKEN = "p\u00e4ss-w\u00f6rd-\u20ac-token"; // as typed into GitLab's webhook form
 const ROUTES = `version: 1
@@ -86,6 +87,38 @@ describe("hookgate serve: a GitLab secret token with non-ASCII characters, sent 
         expect(answer.status, answer.text).to.equal(401);
         expect(JSON.parse(answer.text)).to.deep.include({ status: "rejected", reason: "signature invalid" });
       }
+    });
+  }
+
+  // hookgate send writes the token's UTF-8 bytes, as GitLab does: serve takes the token and no other.
+  const sent: Array<[string, string, boolean]> = [
+    ["the secret token", TOKEN, true],
+    ["another token (one letter changed)", TOKEN.replace("p", "q"), false],
+  ];
+  for (const [what, token, accepted] of sent) {
+    it(`hookgate send --provider gitlab with ${what} is ${accepted ? "queued (exit 0)" : "refused 401 (exit 1)"}`, async () => {
+      const run = await runBinAsync(
+        [
+          "send",
+          "--url",
+          `http://127.0.0.1:${gateway.port}/hooks/g`,
+          "--provider",
+          "gitlab",
+          "--secret",
+          token,
+          "--event",
+          "push",
+          "--payload",
+          "examples/gitlab-push.json",
+        ],
+        NO_PROXY_ENV,
+      );
+      expect(run.code, run.stderr).to.equal(accepted ? 0 : 1);
+      const [status, ...answer] = run.stdout.split("\n");
+      expect(status).to.match(accepted ? /^HTTP 20[02] / : /^HTTP 401 Unauthorized /);
+      expect(JSON.parse(answer.join("\n"))).to.deep.include(
+        accepted ? { status: "queued", route: "g" } : { status: "rejected", reason: "signature invalid" },
+      );
     });
   }
 });

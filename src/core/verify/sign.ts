@@ -1,7 +1,7 @@
 // The sender's side: the headers a Git host would add for `secret` over `body`. For tests and for
 // `hookgate send`; the gateway never signs anything.
 import { randomUUID } from "node:crypto";
-import { NOT_HEADER_TEXT } from "../headers";
+import { NOT_HEADER_TEXT, utf8HeaderText } from "../headers";
 import type { Provider } from "../types";
 import { signHex } from "./hmac";
 import { signingKey } from "./keys";
@@ -17,12 +17,17 @@ export interface SignOptions {
 /**
  * Why `secret` cannot sign a delivery for `provider`, or undefined when it can. Never holds the secret.
  * GitLab's token is decided as the gateway decides it (keys.ts signingKey): a `whsec_` value that is not
- * a signing key is a plain token, sent as it is, so it must be a valid header value.
+ * a signing key is a plain token, sent as it is (its UTF-8 bytes, as GitLab sends it: `p€ss` too), so it must
+ * hold no control character but a tab.
  */
 export function signingProblem(provider: Provider, secret: string): string | undefined {
   if (typeof secret !== "string" || secret.length === 0) return "the secret is empty";
-  if (provider === "gitlab" && signingKey(secret) === undefined && NOT_HEADER_TEXT.test(secret)) {
-    const header = "holds a line break or another character that cannot go in an HTTP header";
+  if (
+    provider === "gitlab" &&
+    signingKey(secret) === undefined &&
+    NOT_HEADER_TEXT.test(utf8HeaderText(secret))
+  ) {
+    const header = "holds a line break or another control character that cannot go in an HTTP header";
     return secret.startsWith("whsec_")
       ? `the GitLab secret starts with whsec_ but is no signing token (whsec_ and padded base64), and as a secret token it ${header}`
       : `the GitLab secret token ${header}`;

@@ -65,6 +65,14 @@ describe("Function: signingProblem (a secret the sender cannot sign with)", () =
     // What Node's own check of a header value lets through (checkInvalidHeaderChar): tab, and 0x80-0xff.
     ["a GitLab token with a tab", "gitlab", "plain\ttoken", undefined],
     ["a GitLab token with a Latin-1 letter", "gitlab", "caf\u00e9-token", undefined],
+    // Sent as its UTF-8 bytes, as GitLab sends it: every byte of a non-ASCII character is 0x80-0xff.
+    ["a GitLab token with a character past U+00FF", "gitlab", "p\u20acss-token", undefined],
+    [
+      "a GitLab token with a NUL",
+      "gitlab",
+      "p\u20acss\u0000token",
+      /^the GitLab secret token holds a line break or another control character/,
+    ],
     ["an empty secret", "gitea", "", /^the secret is empty$/],
     [
       "a GitLab token with a line break",
