@@ -13,6 +13,8 @@
 // A crash can lose the last turn's lines, never accepted work: the queue journal is written before
 // the 202. A lost line can only make a redelivery run twice (at least once, as deployed). A done or dead
 // mark is written at once, before the work path lets the queue delete the message.
+// Durable (serve --fsync), a compaction fsyncs its file before its rename and the directory after it: a
+// power cut must not bring back an empty or older journal, forgetting delivery ids whose work ran.
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -70,10 +72,11 @@ export class FileDedupeStore implements DedupeStore {
   constructor(
     readonly file: string,
     private readonly now: () => number = Date.now,
-    options: { log?: LogFn } = {},
+    options: { log?: LogFn; durable?: boolean } = {},
   ) {
     mkdirSync(dirname(file), { recursive: true });
     this.journal = new JournalFile(file, {
+      durable: options.durable ?? false,
       compaction: {
         name: "dedupe",
         // A delivery takes three lines (claimed, queued, done): at four per entry, a journal of deliveries

@@ -299,7 +299,12 @@ async function openLocalGateway(
     }
   };
   pruneDeadLetters();
-  const dedupe = new FileDedupeStore(join(stateDir, "dedupe.jsonl"), Date.now, { log });
+  // With --fsync, what dedupe.jsonl holds for a delivery whose work ran must survive a power cut too, or its
+  // redelivery runs again: see FileDedupeStore's header for what is flushed.
+  const dedupe = new FileDedupeStore(join(stateDir, "dedupe.jsonl"), Date.now, {
+    log,
+    durable: options.fsync ?? false,
+  });
   const objects = options.objects ?? new FsObjectStore(join(stateDir, "s3"));
   const tmpDir = join(stateDir, "tmp");
   removeRunDirsLeft(tmpDir);
