@@ -56,8 +56,10 @@ Options:
   --timeout-seconds N    each attempt's time, as the deployed function's timeout (lambda.timeoutSeconds,
                          ${LAMBDA_TIMEOUT_SECONDS.min} to ${LAMBDA_TIMEOUT_SECONDS.max}): the action's calls must end ${WORK_RESERVE_MS / 1_000} s before it, or
                          the attempt fails and is retried (default ${LAMBDA_TIMEOUT_SECONDS.fallback})
-  --fsync                flush the queue journal to disk before answering 202, so queued work survives
-                         a power cut, not only a crash of hookgate (deliveries arriving together share it)
+  --fsync                flush the queue journal and the delivery's id to disk before answering 202, and
+                         its outcome before its message goes, so queued work survives a power cut, not
+                         only a crash of hookgate, and a redelivery of one that ran is still a duplicate
+                         (deliveries arriving together share a flush)
   --quiet                do not print a log line per delivery and attempt (errors still are)
   --expose-status        answer /_hookgate/* to every client, not only to loopback ones (serve in a
                          container published with -p, whose requests come from the bridge's address)

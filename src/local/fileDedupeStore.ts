@@ -13,8 +13,10 @@
 // A crash can lose the last turn's lines, never accepted work: the queue journal is written before
 // the 202. A lost line can only make a redelivery run twice (at least once, as deployed). A done or dead
 // mark is written at once, before the work path lets the queue delete the message.
-// Durable (serve --fsync), a compaction fsyncs its file before its rename and the directory after it: a
-// power cut must not bring back an empty or older journal, forgetting delivery ids whose work ran.
+// Durable (serve --fsync), the same holds after a power cut: a claim's line is fdatasynced (in parallel
+// with the queue journal's, which its turn's write shares) before the "queued" mark, and so the 202,
+// resolves; a done or dead mark before it resolves; a compaction's file and directory before and after its
+// rename. A lost claim or done line would let a redelivery of a delivery that ran run again.
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -46,7 +48,7 @@ interface Entry {
    * A pending claim's journal line and the journal's failed writes when it was appended, in memory only: a
    * release takes the line back when the disk refused it (see release()).
    */
-  claimLine?: { text: string; failedWrites: number };
+  claimLine?: { text: string; failedWrites: number; synced?: Promise<void> };
 }
 
 interface JournalLine {
@@ -69,14 +71,18 @@ export class FileDedupeStore implements DedupeStore {
   /** Closed by serve's stop, which then lets go of the state dir: nothing may be written to it any more. */
   private closed = false;
 
+  /** fdatasync what an answer depends on, and compact durably (serve --fsync): see the header. */
+  private readonly durable: boolean;
+
   constructor(
     readonly file: string,
     private readonly now: () => number = Date.now,
     options: { log?: LogFn; durable?: boolean } = {},
   ) {
     mkdirSync(dirname(file), { recursive: true });
+    this.durable = options.durable ?? false;
     this.journal = new JournalFile(file, {
-      durable: options.durable ?? false,
+      durable: this.durable,
       compaction: {
         name: "dedupe",
         // A delivery takes three lines (claimed, queued, done): at four per entry, a journal of deliveries
@@ -114,16 +120,25 @@ export class FileDedupeStore implements DedupeStore {
 
   async mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void> {
     const key = keyOf(route, deliveryId);
+    const final = state === "done" || state === "dead";
+    // Durable: the receive path answers 202 once its "queued" mark resolves, so the claim's line must be on
+    // disk first (a claim taken over since is flushed later: that flush covers this one's line too). A flush
+    // that fails fails the mark, which leaves the claim pending, as any failed mark does.
+    const claimSynced = final ? undefined : this.entries.get(key)?.claimLine?.synced;
+    if (claimSynced) await claimSynced;
     const entry = this.live(key, this.now());
     if (!entry) return;
     // As the deployed store's MARK_CONDITION; a done over a later generation keeps that generation's number.
     if (!markLands(entry, generation, state)) return;
     this.set(key, { state, generation: entry.generation, at: this.now(), first: entry.first }, false);
+    if (!final) return;
     // Written now, not at the end of the turn: the queue may record its message deleted in this turn, and
     // a kill -9 between the two writes left the delivery "queued" for 29 days, its redelivery a duplicate.
     // A write that fails rejects the mark, which the caller logs as a failed DynamoDB mark; its lines stay
-    // for the next write.
-    if (state === "done" || state === "dead") this.journal.writeNow();
+    // for the next write. Durable, flushed too before the queue's delete, which a later send's flush of the
+    // queue journal makes durable.
+    this.journal.writeNow();
+    if (this.durable) await this.journal.sync();
   }
 
   async release(
@@ -183,23 +198,30 @@ export class FileDedupeStore implements DedupeStore {
   private set(key: string, entry: Entry, claimed: false): void;
   private set(key: string, entry: Entry, claimed: boolean): ClaimResult | undefined {
     const line = journalLine(key, entry);
-    const claimLine = { text: line, failedWrites: this.journal.failedWrites };
+    const failedWrites = this.journal.failedWrites;
+    const written = this.append(line);
+    // Only a claim is flushed: a queued or released line lost to a power cut leaves the claim pending, which
+    // the next start takes as abandoned (a redelivery takes it over as the same generation).
+    const synced = claimed && this.durable && written ? flushAfter(written, this.journal) : undefined;
+    const claimLine = synced ? { text: line, failedWrites, synced } : { text: line, failedWrites };
     this.entries.set(key, claimed ? { ...entry, claimLine } : entry);
-    this.append(line);
     return claimed
       ? { claimed: true, generation: entry.generation, firstClaimedAtMs: entry.first }
       : undefined;
   }
 
-  private append(line: string): void {
+  /** The end of the turn's write, which never rejects unhandled; undefined once closed (nothing written). */
+  private append(line: string): Promise<void> | undefined {
     // A mark or release that comes after the stop (a send that waited on a held flush) writes nothing: the
     // journal would open dedupe.jsonl again, after serve.lock is gone and maybe another serve owns the state dir.
     // The claim stays pending on disk, which the next start takes as abandoned.
-    if (this.closed) return;
+    if (this.closed) return undefined;
     this.journal.append(line);
-    this.journal.written().catch(() => {
+    const written = this.journal.written();
+    written.catch(() => {
       // The lines stay for the next write; close() reports a failure that lasts.
     });
+    return written;
   }
 
   private load(): void {
@@ -247,6 +269,18 @@ export class FileDedupeStore implements DedupeStore {
     }
     this.journal.rewrite(lines);
   }
+}
+
+/**
+ * The journal's fdatasync once `written` is: started at the end of the claim's turn, so it runs beside the
+ * queue journal's flush of that turn, not after it. Its rejection is left to the one awaiting it (the mark).
+ */
+function flushAfter(written: Promise<void>, journal: JournalFile): Promise<void> {
+  const synced = written.then(() => journal.sync());
+  synced.catch(() => {
+    // Awaited by the "queued" mark, if it comes; a claim released instead has no one to tell.
+  });
+  return synced;
 }
 
 /**
