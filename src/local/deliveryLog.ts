@@ -55,16 +55,27 @@ export class DeliveryLog {
    * kept in memory only: its log line (the handler's delivery or attempt line) still tells it.
    */
   private closed = false;
+  /**
+   * Durable (serve --fsync): the file on disk may not be flushed (a timed write, or an earlier run's), so
+   * flushSync writes and flushes it even when nothing changed since.
+   */
+  private unsynced = false;
 
+  /**
+   * @param durable serve --fsync: flushSync (before a compaction of the queue journal, which is then flushed
+   * and forgets what would repair the history) flushes the file too; the timed writes are not flushed.
+   */
   constructor(
     readonly file: string,
     private readonly max = 500,
     private readonly flushDelayMs = 250,
     private readonly rejectedMax = 100,
+    private readonly durable = false,
   ) {}
 
   load(): void {
     if (!existsSync(this.file)) return;
+    this.unsynced = this.durable;
     try {
       const data = JSON.parse(readFileSync(this.file, "utf8")) as DeliveryEntry[];
       if (!Array.isArray(data)) return;
@@ -254,9 +265,10 @@ export class DeliveryLog {
   flushSync(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    if (this.closed || !this.dirty) return;
+    if (this.closed || !(this.dirty || this.unsynced)) return;
     this.dirty = false;
-    writeFileAtomicSync(this.file, this.serialise());
+    writeFileAtomicSync(this.file, this.serialise(), { durable: this.durable });
+    this.unsynced = false;
   }
 
   /**
@@ -326,6 +338,7 @@ export class DeliveryLog {
       // journal, or on stop) would rename its older snapshot over the one flushSync wrote.
       try {
         writeFileAtomicSync(this.file, this.serialise());
+        this.unsynced = this.durable;
       } catch {
         // The history is best effort; the next change tries again.
       }

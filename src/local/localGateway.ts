@@ -253,6 +253,7 @@ async function openLocalGateway(
     DELIVERY_HISTORY,
     undefined,
     REJECTED_HISTORY,
+    options.fsync ?? false,
   );
   deliveries.load();
   // The delay the work path decided for each record it failed (its backoff: deployed, the visibility change), by
@@ -371,7 +372,8 @@ async function openLocalGateway(
       // still holds the work finished since it was last compacted (a message skipped for a later generation
       // with that outcome on its delete line: the dedupe store reads the later generation), and the dedupe
       // store how each generation ended. The history is written before each compaction (at start too): a
-      // crash right after it must not lose what only the forgotten lines could repair.
+      // crash right after it must not lose what only the forgotten lines could repair (with --fsync, it is
+      // flushed then, as the compaction is: a power cut must not either).
       finished: (messages) => {
         for (const { item, attempts, sentAt, outcome } of messages) {
           // Skipped for a later generation of its delivery, as `deleted` was told (a kill -9 came before the

@@ -4,9 +4,11 @@ import fs, { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import type { WorkItem } from "../../src/core/types";
+import { loadRoutesFile } from "../../src/core/routes/load";
+import type { ActionOutcome, WorkItem } from "../../src/core/types";
 import { DELIVERY_STATUSES, type DeliveryEntry, DeliveryLog } from "../../src/local/deliveryLog";
-import { localWorkItem } from "../support/localStores";
+import { startLocalGateway } from "../../src/local/localGateway";
+import { localWorkItem, ROUTE_R_YAML } from "../support/localStores";
 
 const item = (delivery: string, overrides: Partial<WorkItem> = {}): WorkItem => ({
   ...localWorkItem(delivery),
@@ -498,5 +500,97 @@ describe("Class: DeliveryLog, rejected deliveries in a ring of their own", () =>
     const again = new DeliveryLog(file, 3, 0, 2);
     again.load();
     expect(entries(again).map((e) => e.delivery)).to.deep.equal(order);
+  });
+});
+
+describe("Class: DeliveryLog, durable (serve --fsync): flushSync, before a compaction of the queue journal, flushes the file", () => {
+  const realFsyncSync = fs.fsyncSync;
+  let synced: string[];
+  beforeEach(() => {
+    synced = [];
+    fs.fsyncSync = (fd: number) => {
+      synced.push(fs.readlinkSync(`/proc/self/fd/${fd}`));
+      realFsyncSync(fd);
+    };
+  });
+  afterEach(() => {
+    fs.fsyncSync = realFsyncSync;
+  });
+
+  /** The fsyncs of a write of deliveries.json: its temporary file, then the directory. */
+  const historyFlushes = () =>
+    synced.filter((path) => /\/\.deliveries\.json\.[0-9a-f]{12}\.tmp$/.test(path) || path === dir);
+
+  async function until(condition: () => boolean): Promise<void> {
+    for (let i = 0; i < 400 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  for (const durable of [true, false]) {
+    it(`${durable ? "durable" : "not durable"}: flushSync of a change ${durable ? "flushes" : "does not flush"} the file and its directory`, () => {
+      const history = new DeliveryLog(file, 500, 60_000, 100, durable);
+      history.queued(item("a"));
+      history.flushSync();
+      expect(historyFlushes()).to.have.length(durable ? 2 : 0);
+    });
+  }
+
+  it("durable: flushSync after a timed write with no change since writes and flushes it once; the timed write is not flushed", async () => {
+    const history = new DeliveryLog(file, 500, 0, 100, true);
+    history.queued(item("a"));
+    await until(() => existsSync(file));
+    expect(historyFlushes()).to.have.length(0);
+    history.flushSync();
+    expect(historyFlushes()).to.have.length(2);
+    history.flushSync(); // flushed since, and no change: nothing
+    expect(historyFlushes()).to.have.length(2);
+    expect(JSON.parse(readFileSync(file, "utf8")).map((e: DeliveryEntry) => e.delivery)).to.deep.equal(["a"]);
+  });
+
+  it("durable: flushSync after a load (the file an earlier run wrote, maybe never flushed) flushes it, with what it held", () => {
+    const before = new DeliveryLog(file);
+    before.queued(item("a"));
+    before.flushSync();
+    const history = new DeliveryLog(file, 500, 60_000, 100, true);
+    history.load();
+    history.flushSync();
+    expect(historyFlushes()).to.have.length(2);
+    expect(JSON.parse(readFileSync(file, "utf8")).map((e: DeliveryEntry) => e.delivery)).to.deep.equal(["a"]);
+  });
+
+  for (const fsync of [true, false]) {
+    it(`serve ${fsync ? "with" : "without"} --fsync: the start ${fsync ? "flushes" : "does not flush"} deliveries.json${fsync ? ", before the queue journal's compaction" : ""}`, async () => {
+      const before = new DeliveryLog(join(dir, "state", "deliveries.json"));
+      before.queued(item("a"));
+      fs.mkdirSync(join(dir, "state"));
+      before.flushSync();
+      writeFileSync(join(dir, "routes.yaml"), ROUTE_R_YAML);
+      writeFileSync(join(dir, "secrets.json"), JSON.stringify({ "test/hook": "s" }));
+      const gateway = await startLocalGateway({
+        config: loadRoutesFile(join(dir, "routes.yaml")),
+        stateDir: join(dir, "state"),
+        secretsFile: join(dir, "secrets.json"),
+        port: 0,
+        fsync,
+        drainTimeoutMs: 50,
+        log: () => {},
+        runAction: async () => ({ detail: "" }) as ActionOutcome,
+      });
+      const atStart = [...synced];
+      await gateway.close();
+      const history = atStart.findIndex((path) => /\/\.deliveries\.json\.[0-9a-f]{12}\.tmp$/.test(path));
+      const queueJournal = atStart.findIndex((path) => /\/\.journal\.jsonl\.[0-9a-f]{12}\.tmp$/.test(path));
+      if (fsync) {
+        expect(history, "deliveries.json flushed").to.be.at.least(0);
+        expect(queueJournal, "queue journal compacted durably").to.be.above(history);
+      } else expect(atStart).to.deep.equal([]);
+    });
+  }
+
+  it("durable: with no file and no change, flushSync writes nothing", () => {
+    const history = new DeliveryLog(file, 500, 60_000, 100, true);
+    history.load();
+    history.flushSync();
+    expect(existsSync(file)).to.equal(false);
+    expect(synced).to.deep.equal([]);
   });
 });
