@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { RequestError } from "../errors";
 import { singleHeader } from "../headers";
 import type { HeaderBag, Provider } from "../types";
-import { type Json, obj, str } from "./fields";
+import { entry, type Json, obj, str } from "./fields";
 
 /** The header that names the event, per provider, in order of preference. */
 export const EVENT_HEADERS: Readonly<Record<Provider, readonly string[]>> = {
@@ -53,17 +53,39 @@ const GITLAB_SAME_HOOK: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Kinds outside the table above that GitLab sends under one of its hooks: a work item that is not an issue
+ * (task, epic, incident, objective...) comes as "Issue Hook" (or "Confidential Issue Hook") with object_kind
+ * work_item (gitlab-org/gitlab#535890; gitlab4j's WorkItemEvent; go-gitlab#1577). Its object_attributes read like
+ * an issue's, so under "Merge Request Hook" a closed task would be merge request !<iid> closed.
+ */
+const GITLAB_OTHER_KINDS: Readonly<Record<string, string>> = { work_item: "Issue Hook" };
+
+/**
+ * Hooks whose payload is always of their own kind: GitLab builds a merge request's from its class name
+ * (merge_request, Gitlab::DataBuilder::Issuable) and a push's as push or tag_push (Gitlab::DataBuilder::Push,
+ * GitTagPushService). Under these, a kind hookgate does not know is another hook's body, not a newer one's.
+ */
+const GITLAB_OWN_KIND_ONLY: ReadonlySet<string> = new Set([
+  "Merge Request Hook",
+  "Push Hook",
+  "Tag Push Hook",
+]);
+
+/**
  * The payload's object_kind when it belongs under another X-Gitlab-Event than `header` (a merge request's
- * payload sent as "Push Hook", an issue's as "Merge Request Hook"), else undefined. Only a kind and a header
- * both in GitLab's table above are compared: a System Hook, and a hook or kind hookgate does not know, are
- * read as they are. X-Gitlab-Event is not signed (a signing token covers webhook-id, its timestamp and the body).
+ * payload sent as "Push Hook", an issue's or a work item's as "Merge Request Hook"), else undefined. A kind and
+ * a header both known to hookgate are compared; a kind it does not know is refused only under a hook that
+ * carries its own kind alone (GITLAB_OWN_KIND_ONLY). A System Hook, a hook hookgate does not know, and a kind it
+ * does not know under another hook are read as they are. X-Gitlab-Event is not signed (a signing token covers
+ * webhook-id, its timestamp and the body).
  */
 export function gitlabKindElsewhere(header: string, payload: Json): string | undefined {
   const kind = str(payload.object_kind);
-  if (kind === undefined || !Object.hasOwn(GITLAB_KIND_TO_HEADER, kind)) return undefined;
-  if (!GITLAB_HOOK_HEADERS.includes(header)) return undefined;
-  const hook = (name: string) => (Object.hasOwn(GITLAB_SAME_HOOK, name) ? GITLAB_SAME_HOOK[name] : name);
-  return hook(GITLAB_KIND_TO_HEADER[kind] as string) === hook(header) ? undefined : kind;
+  if (kind === undefined || !GITLAB_HOOK_HEADERS.includes(header)) return undefined;
+  const kindHook = entry(GITLAB_KIND_TO_HEADER, kind) ?? entry(GITLAB_OTHER_KINDS, kind);
+  if (kindHook === undefined) return GITLAB_OWN_KIND_ONLY.has(header) ? kind : undefined;
+  const hook = (name: string) => entry(GITLAB_SAME_HOOK, name) ?? name;
+  return hook(kindHook) === hook(header) ? undefined : kind;
 }
 
 /**
