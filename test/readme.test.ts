@@ -361,6 +361,7 @@ describe("README", () => {
       "`pullrequest:fulfilled` needs the payload's `pullrequest.state` `MERGED`",
       "a `delete` whose body has a create payload's `master_branch` (GitHub) or `sha` (Gitea, Forgejo) is refused",
       "a payload's `object_kind` must be the hook's",
+      "a `create` or `delete` must name its `ref` and a `ref_type` `branch` or `tag`, as each host's always does",
       "`work_item`, a task's, an epic's or an incident's, is the `Issue Hook`'s",
       "any other kind is refused, one hookgate does not know included",
       "**Upgrading:** before this version such a copy was verified and queued as the event its header named",

@@ -231,6 +231,25 @@ const MISMATCHES: MismatchCase[] = [
     genuine: "Push Hook",
     forged: "Merge Request Hook",
   },
+  // Every create and delete names ref and ref_type branch or tag: any other body under them is another event's.
+  ...(["github", "gitea"] as const).flatMap((host) =>
+    (["delete", "create"] as const).flatMap((forged): MismatchCase[] => [
+      {
+        title: `a ${host === "github" ? "GitHub" : "Gitea"} push body (no ref_type) re-sent as ${forged}`,
+        provider: host,
+        payload: fixtureJson(`${host}/push`),
+        genuine: "push",
+        forged,
+      },
+      {
+        title: `a ${host === "github" ? "GitHub" : "Gitea"} pull_request body re-sent as ${forged}`,
+        provider: host,
+        payload: fixtureJson(`${host}/pull_request-closed-merged`),
+        genuine: "pull_request",
+        forged,
+      },
+    ]),
+  ),
   // A work item's kind is GitLab's own, though not in its table of hooks: it belongs under "Issue Hook".
   ...["Merge Request Hook", "Push Hook", "Tag Push Hook", "Note Hook"].map(
     (forged): MismatchCase => ({
@@ -277,6 +296,36 @@ describe("An event header that names another event than the signed body", () => 
   }
 });
 
+/** A create or delete body that names no branch or tag: no host sends one, so it is another event's. */
+const REFLESS: { title: string; fields: Record<string, unknown> }[] = [
+  { title: "no ref_type", fields: { ref_type: undefined } },
+  { title: "no ref", fields: { ref: undefined } },
+  { title: "an empty ref", fields: { ref: "" } },
+  { title: "a ref that is not text", fields: { ref: 7 } },
+  { title: 'ref_type "commit"', fields: { ref_type: "commit" } },
+  { title: 'ref_type "repository" (on a delete)', fields: { ref_type: "repository", ref: null } },
+];
+
+describe("A create or delete whose body names no branch or tag", () => {
+  for (const host of ["github", "gitea"] as const) {
+    for (const kind of ["delete", "create"] as const) {
+      for (const c of REFLESS) {
+        if (kind === "create" && c.fields.ref_type === "repository") continue;
+        it(`refuses a ${host} ${kind} with ${c.title} with 400, queueing nothing`, async () => {
+          const h = harness(host);
+          const payload = { ...refEvent(host, kind), ...c.fields };
+          const answer = await h.deliver(Buffer.from(JSON.stringify(payload), "utf8"), {
+            [EVENT_HEADER[host]]: kind,
+          });
+          expect(answer.status, JSON.stringify(answer.body)).to.equal(400);
+          expect(answer.body.reason).to.include('ref_type "branch" or "tag"');
+          expect(h.queue.sent).to.have.length(0);
+        });
+      }
+    }
+  }
+});
+
 /** Bodies a host may send as they are, under the header given: each must stay accepted. */
 const GENUINE_VARIANTS: {
   title: string;
@@ -298,6 +347,20 @@ const GENUINE_VARIANTS: {
     event: "pullrequest:updated",
   },
   { title: "a GitHub delete", provider: "github", payload: refEvent("github", "delete"), event: "delete" },
+  {
+    title: "a GitHub delete of a tag",
+    provider: "github",
+    payload: { ...refEvent("github", "delete"), ref: "v1.0", ref_type: "tag" },
+    event: "delete",
+  },
+  { title: "a GitHub create", provider: "github", payload: refEvent("github", "create"), event: "create" },
+  // The Events API's shape of a new repository (github/docs#28996): no webhook schema has it; read as before.
+  {
+    title: 'a GitHub create of ref_type "repository" with ref null',
+    provider: "github",
+    payload: { ...refEvent("github", "create"), ref: null, ref_type: "repository" },
+    event: "create",
+  },
   // Both pushes are read by the same code: a tag push's kind under "Push Hook" (hookgate send --event push) is kept.
   {
     title: 'a GitLab tag push under "Push Hook"',
@@ -349,6 +412,27 @@ const GENUINE_VARIANTS: {
     event: "System Hook",
   },
   { title: "a Gitea delete", provider: "gitea", payload: refEvent("gitea", "delete"), event: "delete" },
+  { title: "a Gitea create", provider: "gitea", payload: refEvent("gitea", "create"), event: "create" },
+  {
+    title: "a Gitea delete of a tag",
+    provider: "gitea",
+    payload: { ...refEvent("gitea", "delete"), ref: "v1.0", ref_type: "tag" },
+    event: "delete",
+  },
+  // Forgejo names the full ref to a "Forgejo" webhook.
+  {
+    title: "a Forgejo delete naming the full ref",
+    provider: "gitea",
+    payload: { ...refEvent("gitea", "delete"), ref: "refs/heads/feature/x" },
+    event: "delete",
+  },
+  // Gogs' CreatePayload: ref, ref_type, repository, sender (no sha, no pusher_type).
+  {
+    title: "a Gogs create",
+    provider: "gitea",
+    payload: { ...refEvent("gitea", "create"), sha: undefined },
+    event: "create",
+  },
 ];
 
 /** The shipped examples/ deliveries, with the event header `hookgate send` gives each. */

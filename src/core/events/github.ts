@@ -126,14 +126,29 @@ export function normaliseGitHubLike(
     return withLazyChangedFiles(result);
   }
   if (event === "create" || event === "delete") {
+    const header = provider === "github" ? "X-GitHub-Event" : "event";
     const createField =
       event === "delete" ? CREATE_ONLY_FIELDS.find((f) => Object.hasOwn(payload, f)) : undefined;
     if (createField !== undefined) {
-      const header = provider === "github" ? "X-GitHub-Event" : "event";
       throw eventMismatch(header, event, `a create event's (it names ${createField})`);
     }
     const kind = payload.ref_type === "branch" || payload.ref_type === "tag" ? payload.ref_type : undefined;
     const name = str(payload.ref);
+    // Every create and delete names its ref (a non-empty string) and ref_type "branch" or "tag": GitHub's schemas
+    // require both, ref_type one of the two (github/rest-api-description, webhook-create, webhook-delete); Gitea
+    // and Forgejo fill both, no omitempty, in CreateRef and DeleteRef (services/webhook/notifier.go), called for
+    // branches and tags only; Gogs sets RefType "branch" or "tag" on each. A body without them is another
+    // event's: a push's sent again as delete would be a deletion of no ref, which a route on deletions takes.
+    // GitHub's Events API also shows a create of ref_type "repository" with ref null (github/docs#28996); no
+    // webhook schema has it, but it is read as before (no ref): a create deletes nothing, and one refused is lost.
+    const repositoryCreate = event === "create" && payload.ref_type === "repository";
+    if ((kind === undefined || name === undefined) && !repositoryCreate) {
+      throw eventMismatch(
+        header,
+        event,
+        'not a branch\'s or tag\'s creation or deletion (a create or delete names ref, and ref_type "branch" or "tag")',
+      );
+    }
     // Gitea sends the short name (CreateRef in go-gitea services/webhook/notifier.go: ShortName()), as
     // GitHub does; Forgejo sends the full one (refFullName.String(), refs/heads/x or refs/tags/v1, in forgejo
     // services/webhook/notifier.go) to a "Forgejo" webhook, and shortens it only for a "Gitea" one
