@@ -61,13 +61,15 @@ export interface DeadLetterQueue {
    */
   sendRaw?(body: string, reason: string, messageId?: string): Promise<void>;
   /**
-   * Whether a letter of this work item (its route, delivery id and generation) is parked already (optional: the
-   * deployed DLQ cannot be asked; serve's dead letters can). Asked for a record received before: its earlier
-   * receive may have filed the letter and been cut short (serve killed) before the queue deleted the message.
-   * `sentAtMs`: when that message was sent; a letter filed before it is an earlier message's (the delivery's
-   * generation given out again, its dedupe entry lost), not this one's.
+   * Whether this message's letter of this work item (its route, delivery id and generation) is parked already
+   * (optional: the deployed DLQ cannot be asked; serve's dead letters can). Asked for a record received before:
+   * its earlier receive may have filed the letter and been cut short (serve killed) before the queue deleted the
+   * message. Another message of the same generation may have filed one too (an abandoned claim taken over, its
+   * redelivery queued past the deduplication window), so a letter is this message's when it names `messageId`
+   * (the id `send` was given). One that names no message (filed by an older version) is taken when filed at or
+   * after `sentAtMs`, when that message was sent: one filed before is an earlier message's.
    */
-  holds?(item: WorkItem, sentAtMs?: number): Promise<boolean>;
+  holds?(item: WorkItem, message: { messageId?: string; sentAtMs?: number }): Promise<boolean>;
 }
 
 export type DeliveryState = "pending" | "queued" | "done" | "dead";

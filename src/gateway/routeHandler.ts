@@ -1345,15 +1345,18 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   }
 
   /**
-   * Whether the dead letters hold the item's letter, filed since the record's message was sent; false when they
-   * cannot tell (then it runs).
+   * Whether the dead letters hold the item's letter that the record's message filed (by its messageId; one an
+   * older version filed names none: filed since the message was sent); false when they cannot tell (then it runs).
    */
   async function letterFiled(item: WorkItem, record: SQSRecord): Promise<boolean> {
     const holds = deps.deadLetters.holds;
     if (!holds) return false;
     const sentAt = Number.parseInt(record.attributes?.SentTimestamp ?? "", 10);
     try {
-      return await holds.call(deps.deadLetters, item, Number.isFinite(sentAt) ? sentAt : undefined);
+      return await holds.call(deps.deadLetters, item, {
+        messageId: record.messageId,
+        ...(Number.isFinite(sentAt) ? { sentAtMs: sentAt } : {}),
+      });
     } catch {
       return false;
     }

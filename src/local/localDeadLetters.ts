@@ -17,6 +17,12 @@ export interface DeadLetter {
   body?: string;
   /** The route whose queue held that message, when known. */
   route?: string;
+  /**
+   * The id of the queue message that died: a later receive of that message (serve killed before the queue
+   * deleted it) finds its own letter by it, not another message's of the same generation. Absent from the
+   * letters an older version filed.
+   */
+  messageId?: string;
 }
 
 export class LocalDeadLetters implements DeadLetterQueue {
@@ -30,10 +36,10 @@ export class LocalDeadLetters implements DeadLetterQueue {
     mkdirSync(dir, { recursive: true });
   }
 
-  async send(item: WorkItem, reason: string): Promise<void> {
+  async send(item: WorkItem, reason: string, messageId?: string): Promise<void> {
     const deadAt = new Date().toISOString();
     const name = `${deadLetterStamp(deadAt)}-${String(this.seq++).padStart(4, "0")}-${safe(item.route)}-${safe(item.deliveryId)}-g${item.generation}.json`;
-    await this.file(name, { deadAt, reason, item });
+    await this.file(name, { deadAt, reason, item, ...(messageId === undefined ? {} : { messageId }) });
   }
 
   /** A message that is no work item, under no route (the port's sendRaw; its message id is not needed here). */
@@ -68,18 +74,20 @@ export class LocalDeadLetters implements DeadLetterQueue {
   /** The dead letters as one route's handler sees them: an unreadable message is filed under the route. */
   forRoute(route: string): DeadLetterQueue {
     return {
-      send: (item, reason) => this.send(item, reason),
+      send: (item, reason, messageId) => this.send(item, reason, messageId),
       sendRaw: (body, reason) => this.fileRaw(body, reason, route),
-      holds: (item, sentAtMs) => this.holds(item, sentAtMs),
+      holds: (item, message) => this.holds(item, message),
     };
   }
 
   /**
-   * Whether a letter of `item` (its route, delivery id and generation) is on disk, filed at or after `sentAtMs`
-   * when given: found by the end of the name `send` gives it, then read, as two ids can have one safe name part
-   * ("a.b" and "a_b"). A letter that cannot be read is not it.
+   * Whether the letter of `item` (its route, delivery id and generation) that `message` filed is on disk: found
+   * by the end of the name `send` gives it, then read, as two ids can have one safe name part ("a.b" and "a_b").
+   * A letter naming a message is the one naming `message.messageId`; one naming none (an older version's), or
+   * asked without an id, is taken when filed at or after `message.sentAtMs`, when given. A letter that cannot be
+   * read is not it.
    */
-  async holds(item: WorkItem, sentAtMs?: number): Promise<boolean> {
+  async holds(item: WorkItem, message: { messageId?: string; sentAtMs?: number } = {}): Promise<boolean> {
     const ending = `-${safe(item.route)}-${safe(item.deliveryId)}-g${item.generation}.json`;
     for (const name of await readdir(this.dir)) {
       if (name.startsWith(".") || !name.endsWith(ending)) continue;
@@ -87,11 +95,17 @@ export class LocalDeadLetters implements DeadLetterQueue {
         const letter = JSON.parse(await readFile(join(this.dir, name), "utf8")) as DeadLetter | null;
         const parked = letter?.item;
         if (
-          parked?.route === item.route &&
-          parked.deliveryId === item.deliveryId &&
-          parked.generation === item.generation &&
-          !(sentAtMs !== undefined && Date.parse(letter?.deadAt ?? "") < sentAtMs)
+          parked?.route !== item.route ||
+          parked.deliveryId !== item.deliveryId ||
+          parked.generation !== item.generation
         )
+          continue;
+        // Two messages of one generation can be queued one after the other: only the id tells whose letter it is.
+        if (typeof letter?.messageId === "string" && message.messageId !== undefined) {
+          if (letter.messageId === message.messageId) return true;
+          continue;
+        }
+        if (!(message.sentAtMs !== undefined && Date.parse(letter?.deadAt ?? "") < message.sentAtMs))
           return true;
       } catch {}
     }

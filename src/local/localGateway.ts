@@ -344,14 +344,14 @@ async function openLocalGateway(
         ? { outcome: "already-done", doneAt: recorded.generation }
         : { outcome: "already-done" };
     },
-    redrive: async ({ route, body, item, sentAt }, reason) => {
+    redrive: async ({ id, route, body, item, sentAt }, reason) => {
       if (!item) return deadLetters.fileRaw(body, reason, route || undefined);
       // A kill -9 after its letter, before the journal recorded the message gone, has the next start find it past
       // maxReceiveCount again: its letter is not filed a second time (the history may have missed it: told here).
       // Should the dead letters not tell, it is filed: twice rather than never.
-      if (await deadLetters.holds(item, sentAt).catch(() => false)) {
+      if (await deadLetters.holds(item, { messageId: id, sentAtMs: sentAt }).catch(() => false)) {
         deliveries.work(item, { status: "dead", ...deadEntry(item) });
-      } else await deadLetters.send(item, reason);
+      } else await deadLetters.send(item, reason, id);
       // As the handler marks a final failure: a redelivery is accepted again, not answered duplicate. A
       // mark that fails is logged, as the handler's is: the dead letter is written, the message goes.
       await dedupe.mark(route, item.deliveryId, item.generation, "dead").catch((error: unknown) => {

@@ -85,11 +85,11 @@ export interface LocalQueueOptions {
    */
   doneOutcome?(route: string, item: WorkItem): RecordOutcome | undefined;
   /**
-   * The redrive policy: where a message that failed maxReceiveCount receives goes (`item` as above; `sentAt`:
-   * when it was sent, epoch ms).
+   * The redrive policy: where a message that failed maxReceiveCount receives goes (`item` as above; `id`: the
+   * message's, as its records' messageId; `sentAt`: when it was sent, epoch ms).
    */
   redrive(
-    message: { route: string; body: string; item: WorkItem | undefined; sentAt: number },
+    message: { id: string; route: string; body: string; item: WorkItem | undefined; sentAt: number },
     reason: string,
   ): Promise<void>;
   /**
@@ -579,7 +579,7 @@ export class LocalQueue {
     reason = `failed ${message.receiveCount} receives (maxReceiveCount reached)`,
   ): Promise<void> {
     await this.options.redrive(
-      { route: message.route, body: message.body, item, sentAt: message.sentAt },
+      { id: message.id, route: message.route, body: message.body, item, sentAt: message.sentAt },
       reason,
     );
     // Named on its del line, as the worker's own dead-lettering is: a start after a crash settles its entry dead.

@@ -101,20 +101,54 @@ describe("Class: LocalDeadLetters", () => {
     await letters.send(mine, "final: HTTP 404");
     expect(await letters.holds(mine), "its letter filed").to.equal(true);
     expect(await letters.holds(sameSafeName), "an id of the same safe name").to.equal(false);
-    expect(await letters.forRoute("r").holds?.(mine), "through forRoute").to.equal(true);
+    expect(await letters.forRoute("r").holds?.(mine, {}), "through forRoute").to.equal(true);
   });
 
-  it("holds(item, sentAtMs) counts only a letter filed at or after sentAtMs: one from before is an earlier message's", async () => {
+  it("holds(item, { sentAtMs }) counts a letter that names no message (an older version's) only when filed at or after sentAtMs: one from before is an earlier message's", async () => {
     const letters = new LocalDeadLetters(dir);
     const mine = localWorkItem("d1", { route: "r", generation: 1 });
     await letters.send(mine, "final: HTTP 404");
     const deadAt = Date.parse(letters.list()[0]?.deadAt ?? "");
     expect([
-      await letters.holds(mine, deadAt - 1),
-      await letters.holds(mine, deadAt),
-      await letters.holds(mine, deadAt + 1),
-      await letters.forRoute("r").holds?.(mine, deadAt + 1),
-    ]).to.deep.equal([true, true, false, false]);
+      await letters.holds(mine, { sentAtMs: deadAt - 1 }),
+      await letters.holds(mine, { sentAtMs: deadAt }),
+      await letters.holds(mine, { sentAtMs: deadAt + 1 }),
+      await letters.forRoute("r").holds?.(mine, { sentAtMs: deadAt + 1 }),
+      await letters.holds(mine, { messageId: "m-2", sentAtMs: deadAt - 1 }),
+      await letters.holds(mine, { messageId: "m-2", sentAtMs: deadAt + 1 }),
+    ]).to.deep.equal([true, true, false, false, true, false]);
+  });
+
+  it("send(item, reason, messageId) keeps the message id in the letter, and holds(item, { messageId }) counts only the letter of that message, whenever either was sent", async () => {
+    const told: DeadLetter[] = [];
+    const letters = new LocalDeadLetters(dir, (letter) => told.push(letter));
+    const mine = localWorkItem("d1", { route: "r", generation: 1 });
+    await letters.forRoute("r").send(mine, "gave up after 5 receives: 503", "m-1");
+    const letter = letters.list()[0] as DeadLetter;
+    expect(letter).to.deep.equal({
+      deadAt: letter.deadAt,
+      reason: "gave up after 5 receives: 503",
+      item: mine,
+      messageId: "m-1",
+    });
+    expect(told).to.deep.equal([letter]);
+    const deadAt = Date.parse(letter.deadAt);
+    const rows = [
+      // Another message of the same generation, sent before the letter was filed: not its letter.
+      { asked: { messageId: "m-2", sentAtMs: deadAt - 60_000 }, holds: false },
+      { asked: { messageId: "m-2" }, holds: false },
+      // The message that filed it, even were its sent time after the letter's (a wall clock set back).
+      { asked: { messageId: "m-1", sentAtMs: deadAt - 60_000 }, holds: true },
+      { asked: { messageId: "m-1", sentAtMs: deadAt + 60_000 }, holds: true },
+      // Asked without an id: the sent time decides, as for a letter that names no message.
+      { asked: { sentAtMs: deadAt - 60_000 }, holds: true },
+      { asked: { sentAtMs: deadAt + 60_000 }, holds: false },
+    ];
+    for (const row of rows)
+      expect(await letters.holds(mine, row.asked), JSON.stringify(row.asked)).to.equal(row.holds);
+    expect(await letters.forRoute("r").holds?.(mine, { messageId: "m-2" }), "through forRoute").to.equal(
+      false,
+    );
   });
 
   it("list reads every letter oldest first, and skips files that are not letters (temporary, hidden, other)", async () => {
@@ -215,7 +249,7 @@ describe("Class: LocalDeadLetters, under the local queue's redrive", () => {
       dir: join(dir, "queue"),
       maxReceiveCount: 1,
       retryDelay: () => 0,
-      redrive: async ({ item }, reason) => letters.send(item as WorkItem, reason),
+      redrive: async ({ id, item }, reason) => letters.send(item as WorkItem, reason, id),
     });
     queue.register("r", async (event) => ({
       batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })),

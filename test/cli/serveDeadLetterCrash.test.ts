@@ -281,4 +281,48 @@ describe("Command: hookgate serve, killed right after its queue moved a message 
       await new Promise((r) => setTimeout(r, 10));
     expect(letterFiles(state)).to.have.length(2);
   });
+
+  it("a letter of the same delivery and generation that another message filed, though after this one was sent, is that message's: the start files this message's own, naming it", async () => {
+    const routes = join(dir, "routes.yaml");
+    writeFileSync(routes, ROUTE_R_YAML);
+    const state = join(dir, "state");
+    const item = localWorkItem("d-twice", { repo: "acme/api", route: "r" });
+    // m-2, the redelivery's message of an abandoned claim taken over as the same generation, was sent a minute
+    // before m-1, queued ahead of it in the group, died.
+    const sentAt = Date.now() - 60_000;
+    const meta = {
+      id: "m-2",
+      seq: 0,
+      route: "r",
+      group: "acme/api",
+      dedupeId: "d-twice:1",
+      sentAt,
+      receiveCount: 4,
+    };
+    mkdirSync(join(state, "queue"), { recursive: true });
+    writeFileSync(join(state, "queue", "journal.jsonl"), `${JSON.stringify({ op: "put", m: meta, item })}\n`);
+    const diedAt = new Date(sentAt + 30_000).toISOString();
+    mkdirSync(join(state, "dead-letters"), { recursive: true });
+    writeFileSync(
+      join(state, "dead-letters", `${diedAt.replace(/[:.]/g, "-")}-0000-r-d-twice-g1.json`),
+      JSON.stringify({ deadAt: diedAt, reason: "final: the first message", item, messageId: "m-1" }),
+    );
+    const gateway = await startLocalGateway({
+      config: loadRoutesFile(routes),
+      stateDir: state,
+      port: 0,
+      maxAttempts: 1,
+      runAction: async () => ({ status: "done", detail: "built" }),
+    });
+    gateways.push(gateway);
+    for (let i = 0; i < 300 && letterFiles(state).length < 2; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    const letters = letterFiles(state)
+      .sort()
+      .map(
+        (name) =>
+          JSON.parse(readFileSync(join(state, "dead-letters", name), "utf8")) as { messageId?: string },
+      );
+    expect(letters.map((letter) => letter.messageId)).to.deep.equal(["m-1", "m-2"]);
+  });
 });

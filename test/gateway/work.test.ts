@@ -36,6 +36,7 @@ import {
   WORK_RESERVE_MS,
 } from "../../src/gateway/routeHandler";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
+import { LocalDeadLetters } from "../../src/local/localDeadLetters";
 import { type LocalDynamo, startLocalDynamo } from "../support/dynamo";
 import { MemorySecretStore } from "../support/secrets";
 import {
@@ -700,10 +701,10 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
     function withHolds(filed: (item: WorkItem) => boolean) {
       const letters = Object.assign(new RecordingDeadLetters(), {
         asked: 0,
-        sentAts: [] as Array<number | undefined>,
-        async holds(item: WorkItem, sentAtMs?: number) {
+        messages: [] as Array<{ messageId?: string; sentAtMs?: number }>,
+        async holds(item: WorkItem, message: { messageId?: string; sentAtMs?: number }) {
           letters.asked++;
-          letters.sentAts.push(sentAtMs);
+          letters.messages.push(message);
           return filed(item);
         },
       });
@@ -733,8 +734,8 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
           records: [{ messageId: "m-1", outcome: "dead" }],
         });
         expect({ ran: h.ran, filed: deadLetters.items.length }).to.deep.equal({ ran: [], filed: 0 });
-        // Asked for a letter filed since the message was sent (the record's SentTimestamp).
-        expect(deadLetters.sentAts).to.deep.equal([1_700_000_000_000]);
+        // Asked for the letter of this message (its id; an older version's letter: filed since its SentTimestamp).
+        expect(deadLetters.messages).to.deep.equal([{ messageId: "m-1", sentAtMs: 1_700_000_000_000 }]);
         expect(h.dedupe.peek("api-build", "w-filed")).to.deep.equal({ state: "dead", generation: 1 });
         expect(h.logs.of("attempt")).to.have.length(1);
         expect(h.logs.of("attempt")[0]).to.deep.include({
@@ -792,6 +793,63 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
       await h.dedupe.mark("api-build", "w-deployed", 1, "dead");
       await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item), { receiveCount: 2 })]));
       expect(h.ran).to.deep.equal(["w-deployed"]);
+    });
+
+    // Two messages of one delivery and generation can be queued one after the other (an abandoned claim taken over
+    // as the same generation, its redelivery sent past the queue's 5-minute deduplication window), in one message
+    // group: the second is received only after the first died, and was sent before that letter was filed.
+    describe("with serve's dead letters, when the first of two messages of one generation died (review h529)", () => {
+      let dir: string;
+      beforeEach(() => {
+        dir = mkdtempSync(join(tmpdir(), "hookgate-work-letters-"));
+      });
+      afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+      const rows = [
+        {
+          who: "the second message (m-2): its retry runs, and its letter is not the first's",
+          id: "m-2",
+          ran: 3, // m-1's receive, m-2's two
+          outcome: "done",
+        },
+        {
+          who: "the first message again (m-1, serve killed before the queue deleted it): not run again",
+          id: "m-1",
+          ran: 1,
+          outcome: "dead",
+        },
+      ];
+      for (const row of rows)
+        it(`work on receive 2 of ${row.who}`, async () => {
+          const letters = new LocalDeadLetters(join(dir, "dead-letters"));
+          const outcomes = [
+            () =>
+              Promise.reject(new ActionError("Jenkins job api/build not found (404)", { retryable: false })),
+            unavailable,
+            ok,
+          ];
+          const h = harness((item) => (outcomes.shift() ?? ok)(item), {
+            deadLetters: letters.forRoute("api-build"),
+          });
+          const item = workItem({ deliveryId: "w-twice" });
+          await accepted(h.dedupe, item);
+          const record = (id: string, receiveCount: number) =>
+            sqsRecord(JSON.stringify(item), { receiveCount, id });
+          // m-1 dies final on its first receive: its letter is filed, the delivery marked dead.
+          const first = await h.handler.workRecords(sqsEvent([record("m-1", 1)]));
+          expect(first.records?.[0]?.outcome).to.equal("dead");
+          if (row.id === "m-2") {
+            // m-2's first receive: Jenkins answers 503 (retried).
+            const retried = await h.handler.workRecords(sqsEvent([record("m-2", 1)]));
+            expect(retried.records?.[0]?.outcome).to.equal("retry");
+          }
+          const again = await h.handler.workRecords(sqsEvent([record(row.id, 2)]));
+          expect({
+            outcome: again.records?.[0]?.outcome,
+            ran: h.ran.length,
+            letters: letters.list().map((l) => l.messageId),
+          }).to.deep.equal({ outcome: row.outcome, ran: row.ran, letters: ["m-1"] });
+        });
     });
   });
 
