@@ -42,16 +42,38 @@ export class LocalDeadLetters implements DeadLetterQueue {
     await this.file(name, { deadAt, reason, item, ...(messageId === undefined ? {} : { messageId }) });
   }
 
-  /** A message that is no work item, under no route (the port's sendRaw; its message id is not needed here). */
-  sendRaw(body: string, reason: string): Promise<void> {
-    return this.fileRaw(body, reason);
+  /** A message that is no work item, under no route (the port's sendRaw). */
+  sendRaw(body: string, reason: string, messageId?: string): Promise<void> {
+    return this.fileRaw(body, reason, undefined, messageId);
   }
 
-  /** A message that is no work item, filed under `route` when it is known. */
-  async fileRaw(body: string, reason: string, route?: string): Promise<void> {
+  /**
+   * A message that is no work item, filed under `route` when it is known. With its queue message's id, once:
+   * that message received again after its letter was filed (serve killed before the queue deleted it) finds the
+   * letter, which onDead is told again (the history may have missed it), and no second one is filed.
+   */
+  async fileRaw(body: string, reason: string, route?: string, messageId?: string): Promise<void> {
+    const filed =
+      messageId === undefined ? undefined : await this.rawLetterOf(messageId).catch(() => undefined);
+    if (filed) {
+      this.onDead?.(filed);
+      return;
+    }
     const deadAt = new Date().toISOString();
     const name = `${deadLetterStamp(deadAt)}-${String(this.seq++).padStart(4, "0")}-unparsable.json`;
-    await this.file(name, { deadAt, reason, body, route });
+    await this.file(name, { deadAt, reason, body, route, ...(messageId === undefined ? {} : { messageId }) });
+  }
+
+  /** The letter `fileRaw` filed for the queue message `messageId`, if any; one that cannot be read is not it. */
+  private async rawLetterOf(messageId: string): Promise<DeadLetter | undefined> {
+    for (const name of await readdir(this.dir)) {
+      if (name.startsWith(".") || !name.endsWith("-unparsable.json")) continue;
+      try {
+        const letter = JSON.parse(await readFile(join(this.dir, name), "utf8")) as DeadLetter | null;
+        if (letter?.messageId === messageId && letter.item === undefined) return letter;
+      } catch {}
+    }
+    return undefined;
   }
 
   private async file(name: string, letter: DeadLetter): Promise<void> {
@@ -75,7 +97,7 @@ export class LocalDeadLetters implements DeadLetterQueue {
   forRoute(route: string): DeadLetterQueue {
     return {
       send: (item, reason, messageId) => this.send(item, reason, messageId),
-      sendRaw: (body, reason) => this.fileRaw(body, reason, route),
+      sendRaw: (body, reason, messageId) => this.fileRaw(body, reason, route, messageId),
       holds: (item, message) => this.holds(item, message),
     };
   }

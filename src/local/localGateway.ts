@@ -345,7 +345,7 @@ async function openLocalGateway(
         : { outcome: "already-done" };
     },
     redrive: async ({ id, route, body, item, sentAt }, reason) => {
-      if (!item) return deadLetters.fileRaw(body, reason, route || undefined);
+      if (!item) return deadLetters.fileRaw(body, reason, route || undefined, id);
       // A kill -9 after its letter, before the journal recorded the message gone, has the next start find it past
       // maxReceiveCount again: its letter is not filed a second time (the history may have missed it: told here).
       // Should the dead letters not tell, it is filed: twice rather than never.

@@ -73,7 +73,31 @@ describe("Class: LocalDeadLetters", () => {
     const [name] = readdirSync(dir);
     const letter = JSON.parse(readFileSync(join(dir, name as string), "utf8")) as DeadLetter;
     expect(letter.route).to.equal(undefined);
-    expect(letter).to.include({ body: "not json", reason: "message body is not JSON" });
+    expect(letter).to.include({ body: "not json", reason: "message body is not JSON", messageId: "msg-1" });
+  });
+
+  it("fileRaw with a queue message's id files one letter per message: that message filed again (received again after a kill -9) files none and tells onDead its letter again; another message, or one without an id, gets its own", async () => {
+    const told: DeadLetter[] = [];
+    const letters = new LocalDeadLetters(dir, (letter) => told.push(letter));
+    const routeLetters = letters.forRoute("web");
+    await routeLetters.sendRaw?.("{", "unreadable work item: not JSON", "m-1");
+    const [first] = letters.list();
+    expect(first).to.deep.equal({
+      deadAt: first?.deadAt,
+      reason: "unreadable work item: not JSON",
+      body: "{",
+      route: "web",
+      messageId: "m-1",
+    });
+    // m-1 again, through either door: the handler's (received again) and the queue's redrive (past maxReceiveCount).
+    await routeLetters.sendRaw?.("{", "unreadable work item: not JSON", "m-1");
+    await letters.fileRaw("{", "failed 8 receives (maxReceiveCount reached)", "web", "m-1");
+    expect(letters.list(), "m-1 filed once").to.deep.equal([first]);
+    expect(told, "onDead told its letter each time").to.deep.equal([first, first, first]);
+    await letters.fileRaw("{", "unreadable work item: not JSON", "web", "m-2");
+    await letters.fileRaw("{", "unreadable work item: not JSON", "web");
+    await letters.fileRaw("{", "unreadable work item: not JSON", "web");
+    expect(letters.list().map((l) => l.messageId)).to.deep.equal(["m-1", "m-2", undefined, undefined]);
   });
 
   it("forRoute: sends go through, and an unreadable message is filed under the route", async () => {

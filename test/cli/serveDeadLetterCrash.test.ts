@@ -326,3 +326,85 @@ describe("Command: hookgate serve, killed right after its queue moved a message 
     expect(letters.map((letter) => letter.messageId)).to.deep.equal(["m-1", "m-2"]);
   });
 });
+
+describe("Command: hookgate serve, killed right after a queued message that holds no work item was dead-lettered", () => {
+  let dir: string;
+  const gateways: LocalGateway[] = [];
+  const originalFileRaw = LocalDeadLetters.prototype.fileRaw;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-raw-crash-"));
+  });
+  afterEach(async () => {
+    LocalDeadLetters.prototype.fileRaw = originalFileRaw;
+    for (const g of gateways.splice(0)) await g.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ways = [
+    // The work path's: the message's first receive finds no work item in it, and files it.
+    { by: "the work path (its first receive)", receiveCount: 0 },
+    // The queue's redrive: its receives ran out before an earlier stop (--max-attempts 1: maxReceiveCount 1 + 3).
+    { by: "the queue's redrive (past maxReceiveCount)", receiveCount: 4 },
+  ];
+  for (const way of ways)
+    it(`filed by ${way.by}: the next start files no second letter, shows it once and leaves it unqueued`, async () => {
+      const routes = join(dir, "routes.yaml");
+      writeFileSync(routes, ROUTE_R_YAML);
+      const state = join(dir, "state");
+      const crashed = join(dir, "crashed");
+      const meta = {
+        id: "m-raw",
+        seq: 0,
+        route: "r",
+        group: "acme/api",
+        dedupeId: "d-raw:1",
+        sentAt: Date.now(),
+        receiveCount: way.receiveCount,
+      };
+      mkdirSync(join(state, "queue"), { recursive: true });
+      // A put line whose item is no work item (edited by hand, or written by another version).
+      writeFileSync(
+        join(state, "queue", "journal.jsonl"),
+        `${JSON.stringify({ op: "put", m: meta, item: { v: 1, route: "r" } })}\n`,
+      );
+      // The kill: once the letter is on disk, before the journal's del line.
+      LocalDeadLetters.prototype.fileRaw = async function (this: LocalDeadLetters, ...args) {
+        await originalFileRaw.apply(this, args);
+        if (!existsSync(crashed)) cpSync(state, crashed, { recursive: true });
+      };
+      const options = {
+        config: loadRoutesFile(routes),
+        port: 0,
+        maxAttempts: 1,
+        runAction: async (): Promise<ActionOutcome> => ({ status: "done", detail: "built" }),
+      };
+      gateways.push(await startLocalGateway({ ...options, stateDir: state }));
+      for (let i = 0; i < 300 && !existsSync(crashed); i++) await new Promise((r) => setTimeout(r, 10));
+      await gateways.splice(0)[0]?.close();
+      LocalDeadLetters.prototype.fileRaw = originalFileRaw;
+      const lettersAtKill = letterFiles(crashed);
+      expect(lettersAtKill, "dead letters at the kill").to.have.length(1);
+
+      const second = await startLocalGateway({ ...options, stateDir: crashed });
+      gateways.push(second);
+      expect(second.resumed, "the message the kill left queued").to.equal(1);
+      const unreadable = () =>
+        second.deliveries.list().filter((e) => e.route === "r" && e.event === "unknown");
+      for (let i = 0; i < 300 && unreadable().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await gateways.splice(0)[0]?.close();
+      const journal = readFileSync(join(crashed, "queue", "journal.jsonl"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { op: string; id?: string; m?: { id: string } });
+      const live = new Set<string>();
+      for (const line of journal) {
+        if (line.op === "put" && line.m) live.add(line.m.id);
+        if (line.op === "del" && line.id) live.delete(line.id);
+      }
+      expect({
+        deadLetters: letterFiles(crashed),
+        shown: unreadable().map((e) => e.status),
+        stillQueued: live.has("m-raw"),
+      }).to.deep.equal({ deadLetters: lettersAtKill, shown: ["dead"], stillQueued: false });
+    });
+});
