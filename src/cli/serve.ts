@@ -59,7 +59,8 @@ Options:
   --fsync                flush the queue journal and the delivery's id to disk before answering 202, and
                          its outcome before its message goes, so queued work survives a power cut, not
                          only a crash of hookgate, and a redelivery of one that ran is still a duplicate
-                         (deliveries arriving together share a flush)
+                         (deliveries arriving together share a flush); s3-zip's objects and pr-cleanup's
+                         deletions under <state-dir>/s3 are flushed before the outcome
   --quiet                do not print a log line per delivery and attempt (errors still are)
   --expose-status        answer /_hookgate/* to every client, not only to loopback ones (serve in a
                          container published with -p, whose requests come from the bridge's address)

@@ -146,7 +146,7 @@ export function writeFileAtomicSync(
  * directory that may be written but not read) or synced (EINVAL), there is nothing more to give: the file
  * is in place.
  */
-function syncDirectory(dir: string): void {
+export function syncDirectory(dir: string): void {
   if (process.platform === "win32") return;
   let fd: number;
   try {

@@ -10,6 +10,13 @@
 // The SHA-256 is the object's ETag here. A conditional put (If-Match / If-None-Match: *, as S3 does)
 // compares with what is on disk when the object is about to be renamed into place, under a lock per key
 // that head and deletePrefix take too (one serve per state directory, so one process writes it).
+//
+// Durable (serve --fsync): a put resolves only once the object, its metadata and the folders they are in
+// would survive a power cut, and a deletePrefix once its unlinks would; the delivery's done mark comes
+// after either, so one that reads done has its zip written (or its objects deleted) on disk. A put
+// fsyncs its streamed part before the rename and each folder from the object's up to the store's parent
+// after it: a folder made by this put, or by another one into the same new folder that has not synced it
+// yet (syncing a folder with nothing unsynced in it costs little).
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, readdirSync, rmSync } from "node:fs";
 import { lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
@@ -19,7 +26,7 @@ import { pipeline } from "node:stream/promises";
 import { ActionError, ObjectChangedError } from "../core/errors";
 import type { ObjectHead, ObjectStore, WriteCondition } from "../core/ports";
 import { RefusalTally } from "../core/refusals";
-import { isAtomicTempFileName, removeAtomicTempFiles, writeFileAtomic } from "./atomicFile";
+import { isAtomicTempFileName, removeAtomicTempFiles, syncDirectory, writeFileAtomic } from "./atomicFile";
 
 export const METADATA_SUFFIX = ".metadata.json";
 /** 255 bytes less what the metadata file's temporary name adds (".", METADATA_SUFFIX, ".<12 hex>.tmp"). */
@@ -45,16 +52,23 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** S3's limit on an object's user metadata: the UTF-8 bytes of its names and values together. */
 const MAX_METADATA_BYTES = 2048;
 
+export interface FsObjectStoreOptions {
+  /** serve --fsync: a put or deletePrefix resolves once what it changed is flushed to disk (see the header). */
+  durable?: boolean;
+}
+
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
+  private readonly durable: boolean;
   /**
    * The last step queued per object file: a put's check and its two writes, a head's two reads and a
    * deletePrefix's two unlinks run one at a time per key.
    */
   private readonly queued = new Map<string, Promise<void>>();
 
-  constructor(root: string) {
+  constructor(root: string, options: FsObjectStoreOptions = {}) {
     this.root = resolve(root);
+    this.durable = options.durable ?? false;
   }
 
   async put(
@@ -77,7 +91,8 @@ export class FsObjectStore implements ObjectStore {
     const tmpDir = join(this.root, ".tmp");
     await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, `${randomBytes(8).toString("hex")}.part`);
-    const file = createWriteStream(tmp, { flags: "wx" });
+    // flush: fsynced before it is closed, which the pipeline waits for (a failed fsync fails it).
+    const file = createWriteStream(tmp, { flags: "wx", flush: this.durable });
     const hash = createHash("sha256");
     let size = 0;
     try {
@@ -114,8 +129,11 @@ export class FsObjectStore implements ObjectStore {
           object: written,
         };
         const text = `${JSON.stringify({ ...entry, ...(previous ? { previous } : {}) }, null, 2)}\n`;
-        await inFolderOf(target, () => writeFileAtomic(metadataFile, text));
+        // Durable, the metadata's rename is synced before the object's: a power cut cannot keep the new
+        // object without the metadata naming it.
+        await inFolderOf(target, () => writeFileAtomic(metadataFile, text, { durable: this.durable }));
         await rename(tmp, target);
+        if (this.durable) this.syncFoldersOf(target);
       });
     } catch (error) {
       body.destroy();
@@ -189,6 +207,18 @@ export class FsObjectStore implements ObjectStore {
       );
     }
     return current;
+  }
+
+  /**
+   * fsyncs `path`'s folder and each one above it up to the store's parent, so that the rename into it, and
+   * the folders mkdir made for it, survive a power cut.
+   */
+  private syncFoldersOf(path: string): void {
+    const top = dirname(this.root);
+    for (let dir = dirname(path); ; dir = dirname(dir)) {
+      syncDirectory(dir);
+      if (dir === top || dir === dirname(dir)) return;
+    }
   }
 
   /** Runs `step` once every step queued before it for the same file (a put's commit, a head, a deletion) has ended. */
@@ -266,6 +296,10 @@ export class FsObjectStore implements ObjectStore {
           refused.add(code, keyOf(object), true);
         }
       }
+      // Durable: the unlinks here, and the removal of the folders emptied under it, before the call resolves.
+      // Each folder walked, not only those where this call deleted something: a retry after a failed
+      // sync finds nothing left to delete, and must still flush what the first call unlinked.
+      if (this.durable) syncDirectory(dir);
     };
     const refused = new LocalRefusals();
     let tried = 0;

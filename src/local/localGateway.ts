@@ -306,7 +306,9 @@ async function openLocalGateway(
     log,
     durable: options.fsync ?? false,
   });
-  const objects = options.objects ?? new FsObjectStore(join(stateDir, "s3"));
+  // With --fsync, so are s3-zip's objects and pr-cleanup's deletes, before the done mark that follows them.
+  const objects =
+    options.objects ?? new FsObjectStore(join(stateDir, "s3"), { durable: options.fsync ?? false });
   const tmpDir = join(stateDir, "tmp");
   removeRunDirsLeft(tmpDir);
   if (!options.objects) removeStoreLeftovers(join(stateDir, "s3"));
