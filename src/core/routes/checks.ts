@@ -208,6 +208,87 @@ export function looksLikeSecret(value: string): boolean {
   return SECRET_LOOKALIKES.some(([pattern]) => pattern.test(value));
 }
 
+/** What a message shows in place of text that looks like a credential. */
+export const NOT_SHOWN = "<not shown>";
+
+/**
+ * The runs of `text` a credential may be: characters tokens are written with, read several ways, as a token's
+ * alphabet has "/" and "+" (base64), "." (a JSON Web Token) or "_" and "-" (GitHub, GitLab) and a URL, a name or
+ * a command around it uses the same as separators. An escape of shownText (\t, \u200b) parts words, as the
+ * character it stands for does.
+ */
+const CREDENTIAL_RUNS = [
+  /[A-Za-z0-9_+/=.-]+/g,
+  /[A-Za-z0-9_=-]+/g,
+  /[A-Za-z0-9+/=]+/g,
+  /[A-Za-z0-9_=.-]+/g,
+  /[A-Za-z0-9_]+/g,
+  /[A-Za-z0-9]+/g,
+];
+
+/** Each [start, end) of `text` that looks like a credential on its own (looksLikeSecret), or a PEM block. */
+function credentialRanges(text: string): Array<[number, number]> {
+  // Escapes written as blanks of the same length, so that positions stay those of `text`.
+  const plain = text.replace(/\\(?:u[0-9a-fA-F]{4}|.)/g, (written) => " ".repeat(written.length));
+  const ranges: Array<[number, number]> = [];
+  for (const run of CREDENTIAL_RUNS) {
+    for (const found of plain.matchAll(run)) {
+      const word = found[0].replace(/^[./=+-]+|[./]+$/g, "");
+      // A generated credential holds letters and digits: a run of one "a" or "9" (40 of them, in a test of a
+      // long name) is no token, though it is hexadecimal.
+      if (!/[0-9]/.test(word) || !/[A-Za-z]/.test(word) || !looksLikeSecret(word)) continue;
+      const start = (found.index ?? 0) + found[0].indexOf(word);
+      ranges.push([start, start + word.length]);
+    }
+  }
+  // A PEM block's body is base64 lines: everything from its header to the end of the quoted text.
+  for (const pem of plain.matchAll(/-----BEGIN [A-Z ]+-----[^"]*/g)) {
+    ranges.push([pem.index ?? 0, (pem.index ?? 0) + pem[0].length]);
+  }
+  return ranges;
+}
+
+/** The words of `text` (a routes file) that look like credentials, for withoutCredentials to hide. */
+export function credentialWords(text: string): string[] {
+  return [...new Set(credentialRanges(text).map(([start, end]) => text.slice(start, end)))];
+}
+
+/**
+ * `message` with every word that looks like a credential (looksLikeSecret: a token after a space in a URL, a
+ * key of a map, a value reused through an alias), and every text of `hidden` (words of the file that do, values
+ * of secret-holding keys), written as NOT_SHOWN; so is the start of one of them a clip cut ("ghp_Ab12…"). Ordinary
+ * text (a job, a glob, a secret's name) is left as it is.
+ */
+export function withoutCredentials(message: string, hidden: readonly string[] = []): string {
+  const ranges = credentialRanges(message);
+  const boundary = (i: number) => i < 0 || i >= message.length || !/[A-Za-z0-9]/.test(message.charAt(i));
+  for (const text of hidden) {
+    if (text.length === 0) continue;
+    for (let at = message.indexOf(text); at >= 0; at = message.indexOf(text, at + 1)) {
+      if (boundary(at - 1) && boundary(at + text.length)) ranges.push([at, at + text.length]);
+    }
+    // shownText cuts a long text with "…": the start of a hidden text just before one is hidden too.
+    for (let clip = message.indexOf("…"); clip >= 0; clip = message.indexOf("…", clip + 1)) {
+      for (let length = Math.min(text.length - 1, clip); length >= 4; length--) {
+        if (message.slice(clip - length, clip) === text.slice(0, length) && boundary(clip - length - 1)) {
+          ranges.push([clip - length, clip]);
+          break;
+        }
+      }
+    }
+  }
+  if (ranges.length === 0) return message;
+  ranges.sort((a, b) => a[0] - b[0]);
+  let shown = "";
+  let from = 0;
+  for (const [start, end] of ranges) {
+    if (end <= from) continue;
+    if (start >= from) shown += message.slice(from, start) + NOT_SHOWN;
+    from = end;
+  }
+  return shown + message.slice(from);
+}
+
 /** Why `value` is not a Secrets Manager name. Never includes the value. */
 export function secretRefProblem(value: string): string | undefined {
   const advice =
@@ -250,6 +331,18 @@ export function urlProblem(value: string): string | undefined {
     const rest = hostPort[3] && hostPort[3] !== "/" ? "/… (the path is not shown)" : "";
     return `"${origin}" has no scheme: write https://${origin}${rest}, or http://${origin} for a server without TLS`;
   }
+  // No URL holds white space (the URL parser would take one in a path as %20): an http(s) URL among words is one
+  // pasted with a command or a token (`curl --user admin:<token> https://…`, from Jenkins' docs). Not shown: what
+  // came with it may be a password; the URL in it is, as its origin. Other text with a space is quoted below.
+  const inside = /\s/u.test(value.trim())
+    ? value
+        .split(/\s+/u)
+        .map((word) => httpOrigin(word))
+        .find((origin) => origin !== undefined)
+    : undefined;
+  if (inside !== undefined) {
+    return `this value holds white space, which no URL has: write the URL alone, ${shownText(inside)} (the value is not shown: what was pasted with the URL may be a password or token)`;
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -275,6 +368,22 @@ export function urlProblem(value: string): string | undefined {
     return `the host ${shownText(misread.written, 40)} is read by the URL parser as the address ${misread.address} (${IPV4_SPELLINGS}): write the IPv4 address as four decimal numbers`;
   }
   return undefined;
+}
+
+/**
+ * An http(s) URL as a table or a message shows it: its origin (scheme://host:port), then "/…" when it has a path
+ * past "/" (which may hold a token: a Jenkins URL's path is its context path, rarely anything else); undefined
+ * when `value` is no http(s) URL.
+ */
+export function httpOrigin(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return undefined;
+  return url.pathname === "/" || url.pathname === "" ? url.origin : `${url.origin}/…`;
 }
 
 /** How the URL parser reads an IPv4 address written otherwise than as four decimal numbers. */

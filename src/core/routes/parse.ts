@@ -28,6 +28,7 @@ import {
   mergeSourcesOf,
   type Resolve,
 } from "./anchors";
+import { credentialWords, withoutCredentials } from "./checks";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
 import { documentNotes } from "./documentNotes";
@@ -71,6 +72,12 @@ export function parseRoutes(text: string, file: string): ParseResult {
         : [];
     for (const problem of result.problems)
       problem.message = withoutSplitOffSecret(problem, leaks, nextKeys, changed);
+    // Any other text that looks like a credential (a token after a space in a URL, a key, a secret's value an
+    // alias repeats) is not shown, wherever a message quotes it.
+    if (result.problems.length > 0) {
+      const hidden = credentialWords(text);
+      for (const problem of result.problems) problem.message = withoutCredentials(problem.message, hidden);
+    }
     // A message quotes what the file holds (a key with an ESC or a CR in it): never as a control character,
     // which would move the terminal's cursor, colour it, or break the one line a problem takes.
     for (const problem of result.problems) problem.message = withoutInvisible(problem.message);

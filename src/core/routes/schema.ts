@@ -5,6 +5,7 @@ import { clippedText, shownText, suggestedText } from "../shownText";
 import {
   bucketProblem,
   didYouMean,
+  httpOrigin,
   jobProblem,
   routeNameProblem,
   secretRefProblem,
@@ -142,7 +143,11 @@ function describe(error: ErrorObject, root: unknown, shownAs: unknown): SchemaFi
       if (problem) return { path, at: "value", message: `${prefix}${problem}` };
     }
     if (definition === "httpUrl") {
-      const problem = urlProblem(value) ?? `${shownText(value)} must be an http or https URL`;
+      // The value is not quoted: its path may hold a token. What the URL parser reads (its origin) is.
+      const origin = httpOrigin(value);
+      const problem =
+        urlProblem(value) ??
+        `this value (not shown: its path may hold a token${origin === undefined ? "" : `; read as ${shownText(origin)}`}) must be an http or https URL written as https://host[:port][/path]`;
       return { path, at: "value", message: `${prefix}${problem}` };
     }
     if (definition === "jobName") {
