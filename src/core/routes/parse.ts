@@ -18,7 +18,7 @@ import {
   YAMLMap,
   type YAMLSeq,
 } from "yaml";
-import { shownYamlMessage, withoutInvisible } from "../shownText";
+import { shownText, shownYamlMessage, withoutInvisible } from "../shownText";
 import type { Problem, RoutesConfig } from "../types";
 import {
   aliasExpansionPast,
@@ -38,6 +38,7 @@ import { typographicQuoteFindings, withoutTypographicQuotes } from "./quotes";
 import { ALIAS_GLOB_HINT, type ReferenceFinding, referenceFindings } from "./references";
 import { type SchemaFinding, schemaFindings, UNQUOTED_TEMPLATE } from "./schema";
 import {
+  anchoredSecretValues,
   type FlowCommaLeak,
   flowCommaLeakAt,
   flowCommaLeaks,
@@ -63,7 +64,8 @@ export function parseRoutes(text: string, file: string): ParseResult {
   try {
     const leaks: PlacedLeak[] = [];
     const nextKeys: PlacedKey[] = [];
-    const result = parseUnsafe(text, file, leaks, nextKeys);
+    const anchoredSecrets: string[] = [];
+    const result = parseUnsafe(text, file, leaks, nextKeys, anchoredSecrets);
     // What a problem says that changes with the split-off text is that text (a step's keys, a suggestion):
     // found by reading the file again with each of its letters and digits changed.
     const changed =
@@ -75,7 +77,7 @@ export function parseRoutes(text: string, file: string): ParseResult {
     // Any other text that looks like a credential (a token after a space in a URL, a key, a secret's value an
     // alias repeats) is not shown, wherever a message quotes it.
     if (result.problems.length > 0) {
-      const hidden = credentialWords(text);
+      const hidden = [...credentialWords(text), ...anchoredSecrets.flatMap(quotedForms)];
       for (const problem of result.problems) problem.message = withoutCredentials(problem.message, hidden);
     }
     // A message quotes what the file holds (a key with an ESC or a CR in it): never as a control character,
@@ -96,6 +98,12 @@ export function parseRoutes(text: string, file: string): ParseResult {
       ],
     };
   }
+}
+
+/** A text as it is, and as shownText writes it inside its quotes (a " or \\ escaped). */
+function quotedForms(text: string): string[] {
+  const escaped = shownText(text, Number.POSITIVE_INFINITY).slice(1, -1);
+  return escaped === text ? [text] : [text, escaped];
 }
 
 /** Where the value at `path` (["routes", 2, "name"]) starts in a routes file's text, for a later finding. */
@@ -231,7 +239,13 @@ function before(a: Position, b: Position): boolean {
   return a.line < b.line || (a.line === b.line && a.col < b.col);
 }
 
-function parseUnsafe(text: string, file: string, leaks: PlacedLeak[], placedKeys: PlacedKey[]): ParseResult {
+function parseUnsafe(
+  text: string,
+  file: string,
+  leaks: PlacedLeak[],
+  placedKeys: PlacedKey[],
+  anchoredSecrets: string[] = [],
+): ParseResult {
   // YAML breaks lines at \n only: a file saved with CR line endings (classic Mac) is one long line, and yaml's
   // problems with it are nonsense. Said once, before yaml reads it.
   if (text.includes("\r") && !text.includes("\n")) {
@@ -269,6 +283,7 @@ function parseUnsafe(text: string, file: string, leaks: PlacedLeak[], placedKeys
   }
   // Every alias look-up below goes through one walk of the document (yaml's own walks it per look-up).
   const resolve = aliasResolver(doc);
+  anchoredSecrets.push(...anchoredSecretValues(doc, resolve));
   const locator = new Locator(doc, text, resolve);
   const nextKeys: NextKey[] = [];
   for (const leak of flowCommaLeaks(doc, resolve, text, nextKeys))

@@ -3,6 +3,7 @@
 import { type Document, isAlias, isPair, isScalar, visit } from "yaml";
 import schema from "../../../routes.schema.json";
 import type { Resolve } from "./anchors";
+import { looksRandom, secretRefProblem } from "./checks";
 
 /**
  * The keys whose value names a secret (routes.schema.json's secretName: secret, token, credentials,
@@ -33,6 +34,40 @@ export function secretValueSpans(doc: Document, resolve: Resolve): SecretSpan[] 
     },
   });
   return spans;
+}
+
+/**
+ * The texts under a secret-holding key, in a node given an anchor (`credentials: &s ghp_…`), that a problem
+ * there does not show (no Secrets Manager name, or one that looks random): an alias may repeat them where a
+ * problem quotes its value (`name: *s`). A name shown at its own place (`&j hookgate/jenkins`) is not among them.
+ */
+export function anchoredSecretValues(doc: Document, resolve: Resolve): string[] {
+  const texts = new Set<string>();
+  const collect = (node: unknown): void => {
+    visit(node as Parameters<typeof visit>[0], {
+      Scalar(_, scalar) {
+        const value = scalar.value;
+        if (typeof value !== "string") return;
+        if (secretRefProblem(value) !== undefined || looksRandom(value)) texts.add(value);
+      },
+    });
+  };
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isPair(pair)) return;
+      const key = resolve(pair.key);
+      if (!isScalar(key) || typeof key.value !== "string" || !SECRET_KEYS.has(key.value)) return;
+      if (pair.value === null || isAlias(pair.value)) return;
+      const anchored: unknown[] = [];
+      visit(pair.value as Parameters<typeof visit>[0], {
+        Node(_key, node) {
+          if (!isAlias(node) && node.anchor) anchored.push(node);
+        },
+      });
+      for (const node of anchored) collect(node);
+    },
+  });
+  return [...texts];
 }
 
 /**
