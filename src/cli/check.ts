@@ -3,7 +3,12 @@
 import { dashboardNote } from "../core/dashboardSize";
 import { RoutesFileError } from "../core/errors";
 import { generatedSecretSharingProblems, routeSecretUses } from "../core/routeSecrets";
-import { apiResourceQuotaNote, shownSecretName } from "../core/routes/checks";
+import {
+  apiResourceQuotaNote,
+  shownBaseUrl,
+  shownSecretName,
+  withoutCredentials,
+} from "../core/routes/checks";
 import { DEFAULT_ROUTES_FILE, DEFAULT_S3_KEY } from "../core/routes/defaults";
 import { loadRoutesFile, readRoutesText } from "../core/routes/load";
 import { routeNotes } from "../core/routes/notes";
@@ -165,7 +170,7 @@ function target(route: Route): string {
   const action = route.action;
   switch (action.type) {
     case "jenkins":
-      return `${action.jenkins.url} job ${action.job}`;
+      return withoutCredentials(`${shownBaseUrl(action.jenkins.url)} job ${action.job}`);
     case "s3-zip": {
       const key = action.key === DEFAULT_S3_KEY ? `${action.key} (default)` : action.key;
       return `s3://${action.bucket ?? "<stack bucket>"}/${key}`;

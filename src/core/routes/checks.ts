@@ -386,6 +386,14 @@ export function httpOrigin(value: string): string | undefined {
   return url.pathname === "/" || url.pathname === "" ? url.origin : `${url.origin}/…`;
 }
 
+/**
+ * A routes file's Jenkins URL as the routes table and serve's banner print it: httpOrigin (its path may hold a
+ * token), and no text that looks like a credential (the URL parser takes a host such as `ci.example.com,<token>`).
+ */
+export function shownBaseUrl(value: string): string {
+  return withoutCredentials(httpOrigin(value) ?? NOT_SHOWN);
+}
+
 /** How the URL parser reads an IPv4 address written otherwise than as four decimal numbers. */
 export const IPV4_SPELLINGS =
   "a leading 0 is octal, 0x hexadecimal, and fewer than four numbers are filled in";
