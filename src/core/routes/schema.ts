@@ -331,6 +331,8 @@ export function kindOf(value: unknown): string {
 
 function shortJson(value: unknown): string {
   if (typeof value === "string") return shownText(value, 60);
+  // JSON has no infinity nor NaN, and writes them null: YAML reads .inf, .nan and 1e400 (past a double) so.
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   let text: string;
   try {
     // A secret-holding key's value (`serverSideEncryption: { token: ... }`) may be a secret pasted there.
