@@ -363,6 +363,12 @@ export function urlProblem(value: string): string | undefined {
     // Shown without them: a trigger token often travels in a query string.
     return `${shownText(`${url.origin}${url.pathname}`)} must not have a query string or fragment (not shown)`;
   }
+  // The URL parser takes a "," in a host (WHATWG forbids no ","), but no DNS host name has one (RFC 952 and 1123:
+  // letters, digits, "-" and "."): a second URL or a token pasted after the host, and every request would fail.
+  if (url.hostname.includes(",")) {
+    const before = `${url.protocol}//${url.hostname.slice(0, url.hostname.indexOf(","))}`;
+    return `${shownText(before)} is followed by a "," in the host, which no host name has (the rest is not shown: it may be a token or another URL): write one URL with its host alone`;
+  }
   const misread = misreadIpv4Host(value.trim(), url);
   if (misread) {
     return `the host ${shownText(misread.written, 40)} is read by the URL parser as the address ${misread.address} (${IPV4_SPELLINGS}): write the IPv4 address as four decimal numbers`;
