@@ -37,7 +37,14 @@ import { shownText, suggestedText } from "../shownText";
 import { renderTemplate } from "../templates";
 import type { Provider, Route, WebhookEvent } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
-import { didYouMean, jobNameOfUrl, jobNamesOfPath, looksRandom, shownSecretName } from "./checks";
+import {
+  didYouMean,
+  jobNameOfUrl,
+  jobNamesOfPath,
+  looksRandom,
+  shownSecretName,
+  withoutCredentials,
+} from "./checks";
 import {
   emptyFieldFindings,
   GOGS_UNSENT_FIELD,
@@ -296,7 +303,8 @@ export function routeNotes(routes: readonly Route[]): string[] {
       }
     }
   }
-  return notes;
+  // A note quotes what the file holds (a job, a URL's path) as a problem does: never text shaped like a token.
+  return notes.map((note) => withoutCredentials(note));
 }
 
 /** A pull request closed on `provider`: acme/web #1 from fix, as a cross-host note renders a prefix for. */

@@ -580,10 +580,13 @@ function parseUnsafe(
   // What the file says but nothing reads, placed at its key as a problem would be.
   // A top-level jenkins that an alias reads (`defaults: { jenkins: *j }`, `{ <<: *j }`) is used, through it.
   const jenkinsAliased = aliasReaches(doc, resolve, resolve(locator.node(["jenkins"])));
+  const credentials = credentialWords(text);
   const notes = documentNotes(data as RoutesDoc, { jenkinsAliased })
     .map((note) => ({ ...note, at: locator.key(note.path) }))
     .sort((a, b) => a.at.line - b.at.line || a.at.col - b.at.col)
-    .map(({ at, message }) => withoutInvisible(`${file}:${at.line}:${at.col}: ${message}`));
+    .map(({ at, message }) =>
+      withoutInvisible(`${file}:${at.line}:${at.col}: ${withoutCredentials(message, credentials)}`),
+    );
   if (notes.length > 0) config.notes = notes;
   return { config, problems: [] };
 }

@@ -2,6 +2,7 @@
 // URL, a Jenkins docs' curl line, a token written as a key. Ordinary text (a job, a name, a key) is still quoted.
 import { expect } from "chai";
 import { NOT_SHOWN, withoutCredentials } from "../../../src/core/routes/checks";
+import { routeNotes } from "../../../src/core/routes/notes";
 import { parseRoutes } from "../../../src/core/routes/parse";
 
 const JENKINS_TOKEN = "11a2b3c4d5e6f708192a3b4c5d6e7f8091"; // a Jenkins API token's shape: 34 hex digits
@@ -197,4 +198,19 @@ describe("withoutCredentials", () => {
       expect(withoutCredentials(message, hidden)).to.equal(expected);
     });
   }
+});
+
+describe("routes.yaml notes never quote text that looks like a credential", () => {
+  it("notes a job written as a job's URL path without the token its name is", () => {
+    const parsed = parseRoutes(
+      file(OK_JENKINS).replace("job: api/build", `job: "job/api/job/${GH_TOKEN}"`),
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    const notes = routeNotes(parsed.config?.routes ?? []);
+    expect(
+      notes.some((note) => note.includes(`written as a job's URL path, it is the job "api/${NOT_SHOWN}"`)),
+    ).to.equal(true, notes.join("\n"));
+    for (const note of notes) expect(note).to.not.include(GH_TOKEN);
+  });
 });
