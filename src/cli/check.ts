@@ -7,7 +7,7 @@ import {
   apiResourceQuotaNote,
   shownBaseUrl,
   shownSecretName,
-  withoutCredentials,
+  withoutSecretLookalikes,
 } from "../core/routes/checks";
 import { DEFAULT_ROUTES_FILE, DEFAULT_S3_KEY } from "../core/routes/defaults";
 import { loadRoutesFile, readRoutesText } from "../core/routes/load";
@@ -170,7 +170,7 @@ function target(route: Route): string {
   const action = route.action;
   switch (action.type) {
     case "jenkins":
-      return withoutCredentials(`${shownBaseUrl(action.jenkins.url)} job ${action.job}`);
+      return withoutSecretLookalikes(`${shownBaseUrl(action.jenkins.url)} job ${action.job}`);
     case "s3-zip": {
       const key = action.key === DEFAULT_S3_KEY ? `${action.key} (default)` : action.key;
       return `s3://${action.bucket ?? "<stack bucket>"}/${key}`;

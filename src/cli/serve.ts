@@ -22,7 +22,7 @@ import {
 } from "../core/policy";
 import type { LogFn, ObjectStore } from "../core/ports";
 import { credentialSecretNames } from "../core/routeSecrets";
-import { shownBaseUrl, withoutCredentials } from "../core/routes/checks";
+import { shownBaseUrl, withoutSecretLookalikes } from "../core/routes/checks";
 import { DEFAULT_PROVIDER } from "../core/routes/defaults";
 import { loadRoutesFile } from "../core/routes/load";
 import { withoutInvisible } from "../core/shownText";
@@ -671,7 +671,7 @@ function describeAction(route: Route): string {
   const action = route.action;
   switch (action.type) {
     case "jenkins":
-      return withoutCredentials(`jenkins ${action.job} on ${shownBaseUrl(action.jenkins.url)}`);
+      return withoutSecretLookalikes(`jenkins ${action.job} on ${shownBaseUrl(action.jenkins.url)}`);
     case "s3-zip":
       return `s3-zip to s3://${action.bucket ?? "hookgate-artifacts"}/${action.key}`;
     case "pr-cleanup":

@@ -248,7 +248,7 @@ function credentialRanges(text: string): Array<[number, number]> {
   return ranges;
 }
 
-/** The words of `text` (a routes file) that look like credentials, for withoutCredentials to hide. */
+/** The words of `text` (a routes file) that look like credentials, for withoutSecretLookalikes to hide. */
 export function credentialWords(text: string): string[] {
   return [...new Set(credentialRanges(text).map(([start, end]) => text.slice(start, end)))];
 }
@@ -259,7 +259,7 @@ export function credentialWords(text: string): string[] {
  * of secret-holding keys), written as NOT_SHOWN; so is the start of one of them a clip cut ("ghp_Ab12…"). Ordinary
  * text (a job, a glob, a secret's name) is left as it is.
  */
-export function withoutCredentials(message: string, hidden: readonly string[] = []): string {
+export function withoutSecretLookalikes(message: string, hidden: readonly string[] = []): string {
   const ranges = credentialRanges(message);
   const boundary = (i: number) => i < 0 || i >= message.length || !/[A-Za-z0-9]/.test(message.charAt(i));
   for (const text of hidden) {
@@ -397,7 +397,7 @@ export function httpOrigin(value: string): string | undefined {
  * token), and no text that looks like a credential (the URL parser takes a host such as `ci.example.com,<token>`).
  */
 export function shownBaseUrl(value: string): string {
-  return withoutCredentials(httpOrigin(value) ?? NOT_SHOWN);
+  return withoutSecretLookalikes(httpOrigin(value) ?? NOT_SHOWN);
 }
 
 /** How the URL parser reads an IPv4 address written otherwise than as four decimal numbers. */

@@ -43,7 +43,7 @@ import {
   jobNamesOfPath,
   looksRandom,
   shownSecretName,
-  withoutCredentials,
+  withoutSecretLookalikes,
 } from "./checks";
 import {
   emptyFieldFindings,
@@ -304,7 +304,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
     }
   }
   // A note quotes what the file holds (a job, a URL's path) as a problem does: never text shaped like a token.
-  return notes.map((note) => withoutCredentials(note));
+  return notes.map((note) => withoutSecretLookalikes(note));
 }
 
 /** A pull request closed on `provider`: acme/web #1 from fix, as a cross-host note renders a prefix for. */

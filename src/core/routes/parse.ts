@@ -28,7 +28,7 @@ import {
   mergeSourcesOf,
   type Resolve,
 } from "./anchors";
-import { credentialWords, withoutCredentials } from "./checks";
+import { credentialWords, withoutSecretLookalikes } from "./checks";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
 import { documentNotes } from "./documentNotes";
@@ -78,7 +78,8 @@ export function parseRoutes(text: string, file: string): ParseResult {
     // alias repeats) is not shown, wherever a message quotes it.
     if (result.problems.length > 0) {
       const hidden = [...credentialWords(text), ...anchoredSecrets.flatMap(quotedForms)];
-      for (const problem of result.problems) problem.message = withoutCredentials(problem.message, hidden);
+      for (const problem of result.problems)
+        problem.message = withoutSecretLookalikes(problem.message, hidden);
     }
     // A message quotes what the file holds (a key with an ESC or a CR in it): never as a control character,
     // which would move the terminal's cursor, colour it, or break the one line a problem takes.
@@ -585,7 +586,7 @@ function parseUnsafe(
     .map((note) => ({ ...note, at: locator.key(note.path) }))
     .sort((a, b) => a.at.line - b.at.line || a.at.col - b.at.col)
     .map(({ at, message }) =>
-      withoutInvisible(`${file}:${at.line}:${at.col}: ${withoutCredentials(message, credentials)}`),
+      withoutInvisible(`${file}:${at.line}:${at.col}: ${withoutSecretLookalikes(message, credentials)}`),
     );
   if (notes.length > 0) config.notes = notes;
   return { config, problems: [] };

@@ -1,7 +1,7 @@
 // A problem quotes what routes.yaml holds, but never text that looks like a credential: a token pasted after a
 // URL, a Jenkins docs' curl line, a token written as a key. Ordinary text (a job, a name, a key) is still quoted.
 import { expect } from "chai";
-import { NOT_SHOWN, withoutCredentials } from "../../../src/core/routes/checks";
+import { NOT_SHOWN, withoutSecretLookalikes } from "../../../src/core/routes/checks";
 import { routeNotes } from "../../../src/core/routes/notes";
 import { parseRoutes } from "../../../src/core/routes/parse";
 
@@ -162,7 +162,7 @@ describe("routes.yaml problems never quote text that looks like a credential", (
   }
 });
 
-describe("withoutCredentials", () => {
+describe("withoutSecretLookalikes", () => {
   const cases: Array<[string, string, string[], string]> = [
     ["a token after a colon", `user admin:${JENKINS_TOKEN} x`, [], `user admin:${NOT_SHOWN} x`],
     [
@@ -195,7 +195,7 @@ describe("withoutCredentials", () => {
   ];
   for (const [what, message, hidden, expected] of cases) {
     it(`hides ${what}`, () => {
-      expect(withoutCredentials(message, hidden)).to.equal(expected);
+      expect(withoutSecretLookalikes(message, hidden)).to.equal(expected);
     });
   }
 });
