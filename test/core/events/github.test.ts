@@ -233,3 +233,76 @@ describe("Function: normaliseGitHubLike (shapes no fixture has)", () => {
     ).to.equal("");
   });
 });
+
+describe("Function: normaliseGitHubLike (fallbacks a payload may need)", () => {
+  it("normaliseGitHubLike takes the default branch from master_branch when the repository names no default_branch", () => {
+    // GitHub's create payload names master_branch; a repository object without default_branch falls back to it.
+    const event = normaliseGitHubLike(
+      "github",
+      "create",
+      { ref: "x", ref_type: "branch", repository: { ...repository, master_branch: "trunk" } },
+      "d",
+    );
+    expect(event.repo.defaultBranch).to.equal("trunk");
+  });
+
+  it("normaliseGitHubLike takes the pull request number from the payload's number when pull_request has none", () => {
+    const event = normaliseGitHubLike(
+      "github",
+      "pull_request",
+      { action: "closed", number: 9, pull_request: { state: "closed" }, repository },
+      "d",
+    );
+    expect(event.pr?.number).to.equal(9);
+  });
+
+  it("normaliseGitHubLike gives a closed pull request the later of updated_at and closed_at as its time", () => {
+    const pull_request = {
+      number: 1,
+      state: "closed",
+      updated_at: "2026-12-06T01:00:00Z",
+      closed_at: "2026-12-06T01:00:05Z",
+    };
+    const event = normaliseGitHubLike(
+      "github",
+      "pull_request",
+      { action: "closed", pull_request, repository },
+      "d",
+    );
+    expect(event.pr?.updatedAt).to.equal("2026-12-06T01:00:05.000Z");
+  });
+
+  const actors: Array<[string, Record<string, unknown>, string | undefined]> = [
+    ["sender.login", { sender: { login: "s", username: "u" }, pusher: { name: "p" } }, "s"],
+    ["sender.username when the sender has no login (Gogs)", { sender: { username: "u" } }, "u"],
+    ["pusher.login when there is no sender", { pusher: { login: "pl", name: "p" } }, "pl"],
+    [
+      "pusher.name when there is no sender and the pusher has no login (GitHub's push pusher)",
+      { pusher: { name: "p" } },
+      "p",
+    ],
+    ["nothing when neither names one", {}, undefined],
+  ];
+  for (const [title, fields, expected] of actors) {
+    it(`normaliseGitHubLike takes a push's actor from ${title}`, () => {
+      const payload = { ref: "refs/heads/main", after: SHA_A, repository, ...fields };
+      expect(normaliseGitHubLike("gitea", "push", payload, "d").actor).to.equal(expected);
+    });
+  }
+
+  it("normaliseGitHubLike refuses a push, pull_request, create or delete without a repository as malformed", () => {
+    const payloads: Record<string, Record<string, unknown>> = {
+      push: { ref: "refs/heads/main", after: SHA_A },
+      pull_request: { action: "opened", pull_request: { number: 1 } },
+      create: { ref: "x", ref_type: "branch" },
+      delete: { ref: "x", ref_type: "branch", pusher_type: "user" },
+    };
+    for (const [event, payload] of Object.entries(payloads)) {
+      for (const provider of ["github", "gitea"] as const) {
+        expect(() => normaliseGitHubLike(provider, event, payload, "d"), `${provider} ${event}`).to.throw(
+          /has no repository/,
+        );
+      }
+    }
+  });
+});
