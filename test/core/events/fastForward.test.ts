@@ -42,6 +42,19 @@ describe("Function: normaliseGitHub (fastForward)", () => {
       { forced: false, ref: "refs/tags/v1", head_commit: { id: B } },
       "absent",
     ],
+    ["a push whose after is its before (nothing moved)", { forced: false, after: A }, "absent"],
+    [
+      "a push flagged created: true though its before is a commit",
+      { forced: false, created: true },
+      "absent",
+    ],
+    ["a push whose before is a 7-digit abbreviated commit id", { forced: false, before: "abcdef1" }, true],
+    ["a push whose before is 6 hex digits (no commit id)", { forced: false, before: "abcdef" }, "absent"],
+    [
+      "a push whose before is 65 hex digits (no commit id)",
+      { forced: false, before: "a".repeat(65) },
+      "absent",
+    ],
   ];
   for (const [what, extra, expected] of cases) {
     it(`normaliseGitHub marks ${what} ${expected === true ? "a fast-forward" : "as no known fast-forward"}`, () => {
@@ -71,6 +84,11 @@ describe("Function: normaliseGitea (fastForward)", () => {
     ],
     ["a Gogs push (no total_commits) that listed commits", { commits: [commit] }, true],
     ["a Gogs push (no total_commits) that listed none", { commits: [] }, "absent"],
+    [
+      "a push whose total_commits 0 says none though commits lists one (the total decides)",
+      { total_commits: 0, commits: [commit] },
+      "absent",
+    ],
     ["a push of a tag", { ref: "refs/tags/v1", total_commits: 1, commits: [commit] }, "absent"],
   ];
   for (const [what, extra, expected] of cases) {
@@ -145,6 +163,12 @@ describe("Function: normaliseBitbucket (fastForward)", () => {
     ["a change that created the branch (old: null)", { old: null, created: true }, "absent"],
     ["a change that closed the branch (new: null)", { new: null, closed: true }, "absent"],
     ["a change of a tag", { old: ref("tag", A), new: ref("tag", B) }, "absent"],
+    [
+      "a change of a named_branch (Mercurial's branch type)",
+      { old: ref("named_branch", A), new: ref("named_branch", B) },
+      true,
+    ],
+    ["a change flagged created: true though it has an old target", { created: true }, "absent"],
   ];
   for (const [what, extra, expected] of cases) {
     it(`normaliseBitbucket marks ${what} ${expected === true ? "a fast-forward" : "as no known fast-forward"}`, () => {
