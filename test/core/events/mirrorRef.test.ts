@@ -65,6 +65,12 @@ describe("Function: normaliseDelivery (a Gogs pull mirror's push with a short re
     ["a name git refuses (..)", { ref: "a..b", before: sha, after: next }],
     ["a name ending in .lock", { ref: "main.lock", before: sha, after: next }],
     ["HEAD", { ref: "HEAD", before: sha, after: next }],
+    ["a name ending in .", { ref: "main.", before: sha, after: next }],
+    ["a name holding @{", { ref: "main@{1}", before: sha, after: next }],
+    ["a name starting with -", { ref: "-main", before: sha, after: next }],
+    ["a name starting with .", { ref: ".main", before: sha, after: next }],
+    ["@ alone", { ref: "@", before: sha, after: next }],
+    ["a name longer than 1024 characters", { ref: "m".repeat(1025), before: sha, after: next }],
     ["a short ref deleted (no mirror sends one)", { ref: "main", before: sha, after: zeros }],
     ["a short ref whose after is no commit id", { ref: "main", before: sha, after: "main" }],
     ["a short ref with before and no after", { ref: "main", before: sha }],
@@ -80,6 +86,12 @@ describe("Function: normaliseDelivery (a Gogs pull mirror's push with a short re
       expect([event.branch, event.tag]).to.deep.equal([undefined, undefined]);
     });
   }
+
+  it("a name of 1024 characters is still a branch", () => {
+    const name = "m".repeat(1024);
+    const event = gogsPush({ ref: name, before: sha, after: next, repository });
+    expect(event.branch).to.equal(name);
+  });
 
   it("a GitHub push with a short ref is still neither a branch nor a tag", () => {
     const payload = {
