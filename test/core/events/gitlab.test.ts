@@ -33,6 +33,39 @@ describe("Function: normaliseGitLab (shapes no fixture has)", () => {
     expect(normaliseGitLab("System Hook", { ...project }, "d").event).to.equal("system");
   });
 
+  it("normaliseGitLab reads a System Hook tag_push (event_name tag_push) as a push of its tag", () => {
+    const payload = {
+      event_name: "tag_push",
+      object_kind: "tag_push",
+      ref: "refs/tags/v1",
+      before: "0".repeat(40),
+      after: SHA_A,
+      checkout_sha: SHA_A,
+      project,
+    };
+    const event = normaliseGitLab("System Hook", payload, "d");
+    expect([event.event, event.tag, event.sha]).to.deep.equal(["push", "v1", SHA_A]);
+  });
+
+  it("normaliseGitLab reads a System Hook merge request, which names object_kind and no event_name, as a pull request", () => {
+    // GitLab's merge request system hook names object_kind merge_request (gitlab-org/gitlab#249557).
+    const payload = {
+      object_kind: "merge_request",
+      event_type: "merge_request",
+      object_attributes: { iid: 3, action: "open", target_branch: "main", source_branch: "f" },
+      project,
+    };
+    const event = normaliseGitLab("System Hook", payload, "d");
+    expect([event.event, event.action, event.pr?.number]).to.deep.equal(["pull_request", "opened", 3]);
+  });
+
+  it("normaliseGitLab takes a merge request's repository from object_attributes.target when it has no project", () => {
+    const payload = {
+      object_attributes: { iid: 3, action: "open", target: { path_with_namespace: "grp/app" } },
+    };
+    expect(normaliseGitLab("Merge Request Hook", payload, "d").repo.fullName).to.equal("grp/app");
+  });
+
   it("normaliseGitLab renames issue actions only on issues: a note's action update stays update", () => {
     const attributes = { object_attributes: { action: "update" }, project };
     expect(normaliseGitLab("Note Hook", attributes, "d").action).to.equal("update");
@@ -297,6 +330,16 @@ describe("Function: normaliseGitLab (a pipeline's or job's branch or tag)", () =
     });
     expect(refOf(pipeline({ ref: "feature/x", tag: false, source: "merge_request_event" }))).to.deep.equal({
       ref: undefined,
+      branch: undefined,
+      tag: undefined,
+      sha: SHA,
+    });
+  });
+
+  it("normaliseGitLab keeps a merge request pipeline's ref that is already refs/merge-requests/... when there is no merge_request iid", () => {
+    const ref = "refs/merge-requests/15/head";
+    expect(refOf(pipeline({ ref, tag: false, source: "merge_request_event" }))).to.deep.equal({
+      ref,
       branch: undefined,
       tag: undefined,
       sha: SHA,
