@@ -136,6 +136,24 @@ describe("Function: normaliseBitbucket (shapes no fixture has)", () => {
     expect([event.branch, event.sha]).to.deep.equal([undefined, undefined]);
   });
 
+  it("normaliseBitbucket takes the actor's username when it has no nickname", () => {
+    const event = normaliseBitbucket(
+      "repo:push",
+      { repository, actor: { username: "olddev" }, push: { changes: [] } },
+      "d",
+    );
+    expect(event.actor).to.equal("olddev");
+  });
+
+  it("normaliseBitbucket reads a closing key's pull request state in any case: fulfilled about merged is accepted", () => {
+    const event = normaliseBitbucket(
+      "pullrequest:fulfilled",
+      { repository, pullrequest: { id: 1, state: "merged" } },
+      "d",
+    );
+    expect([event.pr?.merged, event.pr?.state]).to.deep.equal([true, "merged"]);
+  });
+
   const merged: Array<[string, string | undefined, boolean]> = [
     ["pullrequest:fulfilled", undefined, true],
     ["pullrequest:updated", "MERGED", true],
