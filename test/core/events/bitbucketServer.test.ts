@@ -63,6 +63,28 @@ describe("Function: normaliseBitbucketServer (shapes no fixture has)", () => {
     expect([event.deleted, event.sha, event.before]).to.deep.equal([true, undefined, SHA_B]);
   });
 
+  it("normaliseBitbucketServer marks a change deleted when its toHash is all zeros, whatever its type", () => {
+    const event = refsChanged({
+      refId: "refs/heads/x",
+      fromHash: SHA_B,
+      toHash: "0".repeat(40),
+      type: "UPDATE",
+    });
+    expect([event.deleted, event.sha]).to.deep.equal([true, undefined]);
+  });
+
+  it("normaliseBitbucketServer gives a closed pull request the later of updatedDate and closedDate as its time", () => {
+    const pullRequest = {
+      id: 1,
+      state: "MERGED",
+      updatedDate: Date.UTC(2026, 11, 6, 1, 0, 0),
+      closedDate: Date.UTC(2026, 11, 6, 1, 0, 5),
+      toRef: { id: "refs/heads/main", repository },
+    };
+    const event = normaliseBitbucketServer("pr:merged", { pullRequest }, "d");
+    expect(event.pr?.updatedAt).to.equal("2026-12-06T01:00:05.000Z");
+  });
+
   it("normaliseBitbucketServer takes the actor from name, else slug", () => {
     expect(
       normaliseBitbucketServer("repo:modified", { repository, actor: { name: "ann" } }, "d").actor,
