@@ -393,6 +393,41 @@ describe("Function: routeNotes on filters no delivery passes together", () => {
     expect(notesFor('{ merged: false, actions: ["clos*"] }')).to.deep.equal([]);
   });
 
+  // GitHub's pull_request actions as its docs list them (github/docs#23909), written out here so that one
+  // dropped from GITHUB_PULL_REQUEST_ACTIONS is caught.
+  const githubPullRequestActions = [
+    "assigned",
+    "auto_merge_disabled",
+    "auto_merge_enabled",
+    "closed",
+    "converted_to_draft",
+    "demilestoned",
+    "dequeued",
+    "edited",
+    "enqueued",
+    "labeled",
+    "locked",
+    "milestoned",
+    "opened",
+    "ready_for_review",
+    "reopened",
+    "review_request_removed",
+    "review_requested",
+    "synchronize",
+    "unassigned",
+    "unlabeled",
+    "unlocked",
+  ];
+  for (const action of githubPullRequestActions) {
+    it(`does not say a GitHub route with merged: false and actions: [${action}] matches nothing: ${action} is a pull_request action`, () => {
+      expect(
+        notesFor(`{ merged: false, actions: [${action}] }`).filter((n) =>
+          n.includes("lets only pull_request"),
+        ),
+      ).to.deep.equal([]);
+    });
+  }
+
   it("notes a route with merged and only a review's actions: a review is no pull_request event, so it matches nothing", () => {
     for (const action of ["submitted", "dismissed", "created", "resolved"]) {
       expect(notesFor(`{ merged: false, actions: [${action}] }`), action).to.deep.equal([
