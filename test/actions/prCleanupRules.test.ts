@@ -90,6 +90,10 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
     ["a head sha with a non-hex prefix", { headSha: `zz${HEAD_SHA}` }, "github", INVALID],
     ["a head sha with a non-hex suffix", { headSha: `${HEAD_SHA}zz` }, "github", INVALID],
     ["pull request number 0", { number: 0 }, "github", INVALID],
+    ["a head sha of 65 hex digits", { headSha: "a".repeat(65) }, "github", INVALID],
+    ["a head sha of 6 hex digits", { headSha: "abcdef" }, "github", INVALID],
+    // Without a number the event is no usable pull request at all: the missing head commit is not the news.
+    ["neither a head sha nor a number", { headSha: "", number: 0 }, "gitea", INVALID],
     [
       "no head sha on gitea (a Gogs pull request), saying why it needs one",
       { headSha: "" },
