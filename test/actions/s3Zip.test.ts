@@ -1002,6 +1002,27 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(host.requests).to.have.length(0);
   });
 
+  it("uploadSourceZip skips a push whose sha is all zeros (no commit), calling no Git host", async () => {
+    const outcome = await upload(request(), pushEvent({ sha: "0".repeat(40) }), clients());
+    expect(outcome).to.deep.equal({ status: "skipped", detail: "skipped: the event carries no commit sha" });
+    expect(host.requests).to.have.length(0);
+  });
+
+  it("uploadSourceZip names at most 100 characters of an event's name when it skips an event that is no push", async () => {
+    const outcome = await upload(request(), pushEvent({ event: "x".repeat(300) }), clients());
+    expect(outcome.detail).to.equal(
+      `skipped: s3-zip zips pushed commits only, and this is a ${"x".repeat(100)} event`,
+    );
+  });
+
+  it("uploadSourceZip rejects a sha of 65 hex digits (no commit id) as final, calling no Git host", async () => {
+    const err = await rejectsWithActionError(
+      upload(request(), pushEvent({ sha: "a".repeat(65) }), clients()),
+    );
+    expect([err.retryable, err.message]).to.deep.equal([false, "the event's sha is not a commit id"]);
+    expect(host.requests).to.have.length(0);
+  });
+
   it("uploadSourceZip rejects a sha that is not a commit id as final", async () => {
     const err = await rejectsWithActionError(upload(request(), pushEvent({ sha: "../../etc" }), clients()));
     expect(err.retryable).to.equal(false);
