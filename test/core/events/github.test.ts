@@ -305,4 +305,12 @@ describe("Function: normaliseGitHubLike (fallbacks a payload may need)", () => {
       }
     }
   });
+
+  it("normaliseGitHubLike names X-GitHub-Event for a GitHub create body sent as delete, and only 'event' for Gitea's (its header has three names)", () => {
+    const body = { ref: "x", ref_type: "branch", master_branch: "main", sha: SHA_A, repository };
+    expect(() => normaliseGitHubLike("github", "delete", body, "d")).to.throw(
+      /^the X-GitHub-Event header names/,
+    );
+    expect(() => normaliseGitHubLike("gitea", "delete", body, "d")).to.throw(/^the event header names/);
+  });
 });
