@@ -85,6 +85,16 @@ describe("Function: normaliseBitbucketServer (shapes no fixture has)", () => {
     expect(event.pr?.updatedAt).to.equal("2026-12-06T01:00:05.000Z");
   });
 
+  it("normaliseBitbucketServer takes a pull request's repository from toRef.repository over a top-level repository", () => {
+    const pullRequest = {
+      id: 1,
+      state: "OPEN",
+      toRef: { id: "refs/heads/main", repository: { slug: "target", project: { key: "TGT" } } },
+    };
+    const event = normaliseBitbucketServer("pr:opened", { pullRequest, repository }, "d");
+    expect(event.repo.fullName).to.equal("TGT/target");
+  });
+
   it("normaliseBitbucketServer takes the actor from name, else slug", () => {
     expect(
       normaliseBitbucketServer("repo:modified", { repository, actor: { name: "ann" } }, "d").actor,
