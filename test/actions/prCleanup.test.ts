@@ -289,6 +289,42 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.statuses.at(-1)?.description).to.contain("open again");
   });
 
+  // Only a first attempt may say nothing was cleaned up: a retry, or a redriven letter (its receive count 1
+  // again), may follow an attempt that ran steps before it saw the reopen.
+  const openAgainStatuses = [
+    {
+      given: "a first attempt",
+      attempt: 1,
+      mayHaveRun: false,
+      says: "PR #7 is open again: nothing cleaned up",
+    },
+    {
+      given: "a retry",
+      attempt: 2,
+      mayHaveRun: false,
+      says: "PR #7 is open again: cleanup stopped (an earlier attempt may have run some steps)",
+    },
+    {
+      given: "a redriven letter's first receive",
+      attempt: 1,
+      mayHaveRun: true,
+      says: "PR #7 is open again: cleanup stopped (an earlier attempt may have run some steps)",
+    },
+  ];
+  for (const { given, attempt, mayHaveRun, says } of openAgainStatuses) {
+    it(`cleanUpPullRequest's status for a PR open again, on ${given}, says: ${says}`, async () => {
+      host.setPull("acme/api", mergedPull({ state: "open", merged: false, updatedAt: REOPENED_AT }));
+      const outcome = await cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: false }]),
+        closedEvent({ merged: false }),
+        clients({ attempt, mayHaveRun }),
+      );
+      expect(outcome.status).to.equal("skipped");
+      expect(host.statuses.at(-1)).to.include({ state: "success", description: says });
+      expect(host.deletedRefs).to.deep.equal([]);
+    });
+  }
+
   for (const action of ["opened", "synchronize", "reopened"]) {
     it(`cleanUpPullRequest skips a pull_request ${action} event without calling the Git host`, async () => {
       const event = { ...closedEvent({ state: "open" }), action };

@@ -370,9 +370,9 @@ describe("Function: cleanUpPullRequest's delete-branch in a GitLab or Bitbucket 
           host.setFork("acme/api", "upstream/api", { parentReadable: options.parentReadable });
         }
         if (options.allPulls) host.script("all-pulls", options.allPulls);
-        // The fork's lists (into the branch, from it) come first: they answer as usual.
-        if (options.parentPulls)
-          host.script("pulls", { status: 200, body: "[]" }, { status: 200, body: "[]" }, options.parentPulls);
+        // The fork's lists (into the branch, from it) come first: they answer none, as each host lists.
+        const none = { status: 200, body: provider === "gitlab" ? "[]" : JSON.stringify({ values: [] }) };
+        if (options.parentPulls) host.script("pulls", none, none, options.parentPulls);
         const outcome = await cleanUpPullRequest(
           {
             ...request(provider, `${host.url}${PATHS[provider]}`),
@@ -417,6 +417,23 @@ describe("Function: cleanUpPullRequest's delete-branch in a GitLab or Bitbucket 
         );
         expect(host.deletedRefs).to.deep.equal([]);
       });
+
+      if (provider === "bitbucket") {
+        // Paged answers may leave out size, the total: then a next page alone says more may come.
+        it("keeps the head branch when the parent's list of open pull requests from it says more follow but not how many", async () => {
+          const { outcome, host } = await run({
+            parentPulls: {
+              status: 200,
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ values: [], next: "https://api.bitbucket.org/2.0/next-page" }),
+            },
+          });
+          expect(outcome.detail).to.equal(
+            "kept feature/login: open pull requests into upstream/api may come from it (not all of them were checked)",
+          );
+          expect(host.deletedRefs).to.deep.equal([]);
+        });
+      }
 
       if (provider === "gitlab") {
         // Projects::UnlinkForkService, run when the parent is deleted, clears the fork's forked_from_project_id

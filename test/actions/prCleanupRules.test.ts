@@ -401,6 +401,26 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
     expect(host.deletedRefs).to.deep.equal([]);
   });
 
+  it("cleanUpPullRequest keeps a branch when the host says open pull requests may come from it but not how many (GitLab without x-total)", async () => {
+    host.script(
+      "pulls",
+      { status: 200, headers: { "content-type": "application/json", "x-total": "0" }, body: "[]" },
+      { status: 200, headers: { "content-type": "application/json", "x-next-page": "2" }, body: "[]" },
+    );
+    const outcome = await cleanUpPullRequest(
+      {
+        ...request([deleteBranch]),
+        api: { provider: "gitlab", apiUrl: `${host.url}/api/v4`, token: "hookgate/github-token" },
+      },
+      { ...closedEvent(), provider: "gitlab" },
+      testClients(),
+    );
+    expect(outcome.detail).to.equal(
+      "kept feature/login: open pull requests may come from it (not all of them were checked)",
+    );
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
   it("cleanUpPullRequest says a repository moved, but not that it is now another, when only its name's case changed", async () => {
     host.moveRepo("acme/api", "Acme/API");
     const outcome = await cleanUpPullRequest(request([deleteBranch]), closedEvent(), testClients());
