@@ -475,6 +475,17 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           ).to.include({ head: null, sha: SHA });
         });
 
+        // The repository's other deliveries wait behind it: the last attempt is not retried for a branch made
+        // again just now, even when it is the first (a queue that receives a message once).
+        it("uploadSourceZip skips the late push, keeping the newer zip, when the host has no such branch on the queue's last attempt that is also its first", async () => {
+          host.setBranch("acme/api", "main", undefined);
+          const outcome = await upload(zipAt(key), again(), clients({ attempt: 1, lastAttempt: true }), LATE);
+          expect(outcome.status).to.equal("skipped");
+          expect(outcome.detail).to.contain("the branch is gone on github");
+          expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: NEWER_SHA });
+          expect(archives()).to.have.length(0);
+        });
+
         it("uploadSourceZip uploads the fast-forward when the host's head of the branch is still its before (an API lagging behind its webhook)", async () => {
           host.setBranch("acme/api", "main", FIRST);
           expect((await upload(zipAt(key), again(), clients(), LATE)).detail).to.match(/^uploaded /);
@@ -1637,6 +1648,31 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
         }
       }
     });
+
+    // [mkdir's code, whether a later attempt may make it]
+    const mkdirFailures: Array<[string, boolean]> = [
+      ["EACCES", false],
+      ["EPERM", false],
+      ["EROFS", false],
+      ["ENOTDIR", false],
+      ["ENOENT", true],
+      ["EMFILE", true],
+    ];
+    for (const [code, retryable] of mkdirFailures) {
+      it(`makeRunDir fails ${retryable ? "retryable" : "final"}, naming the code, when mkdir answers ${code}`, async () => {
+        const fs: RunDirFs = {
+          realpath,
+          readdir: (path) => readdir(path),
+          rm: (path, options) => rm(path, options),
+          mkdir: async () => {
+            throw Object.assign(new Error(code), { code });
+          },
+        };
+        const err = await rejectsWithActionError(makeRunDir(tmp, () => undefined, fs));
+        expect(err.message).to.equal(`source zip: cannot make a temp directory in ${tmp}: ${code}`);
+        expect(err.retryable).to.equal(retryable);
+      });
+    }
   });
 
   it("uploadSourceZip keeps executable bits and symlinks of the archive's entries", async () => {
@@ -3257,6 +3293,36 @@ describe("Function: uploadSourceZip's archive redirects on the host's own origin
     expect(secrets.reads, "token secret reads").to.have.length(1);
     expect(served.seen.filter((r) => r.path === "/sso/authorize")).to.have.length(1);
   });
+
+  // The hint is about the route's own token: a hop on another origin (a signed storage URL) got none.
+  for (const [hop, redirected, hinted] of [
+    ["the first hop, which carried the token", false, true],
+    ["a hop on another origin, which got no token", true, false],
+  ] as const) {
+    it(`uploadSourceZip's final 403 for a Bitbucket Cloud archive from ${hop}, ${hinted ? "gives" : "does not give"} the token's missing-scope hint`, async () => {
+      served = await binaryHost((path): HostReply => {
+        if (redirected && path.startsWith("/acme/api/get/")) {
+          const port = new URL(served?.url ?? "").port;
+          return { status: 302, headers: { location: `http://localhost:${port}/signed/archive.zip` } };
+        }
+        return { status: 403, body: Buffer.from('{"error":{"message":"Forbidden"}}') };
+      });
+      const err = await rejectsWithActionError(
+        upload(
+          zipRequest("bitbucket", `${served.url}/2.0`),
+          pushEvent({ provider: "bitbucket" }),
+          testClients({ objects: memoryObjects() }),
+        ),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("403");
+      if (hinted) expect(err.message).to.contain("likely a missing scope");
+      else expect(err.message).to.not.contain("likely a missing scope");
+      expect(served.seen.map((r) => r.authorization !== undefined)).to.deep.equal(
+        redirected ? [true, false] : [true],
+      );
+    });
+  }
 });
 
 describe("Function: uploadSourceZip on Bitbucket Data Center's 404 for the archive", () => {

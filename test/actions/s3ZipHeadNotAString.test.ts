@@ -23,6 +23,8 @@ const NOT_A_STRING: Array<[string, unknown]> = [
   ["a number", 1234567],
   ["a list", [SHA]],
   ["an object", { id: SHA }],
+  // A string, but no commit: taken as a head, it would confirm nothing and upload over the newer zip.
+  ["an empty string", ""],
 ];
 
 const push = (sha: string, before: string, deliveryId: string): QueuedEvent => ({
