@@ -610,6 +610,32 @@ describe("Class: SecretsManagerStore", () => {
     expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(4);
   });
 
+  it("a forced refresh queued behind a plain read's fetch that succeeds after a throttled one fetches once more, rather than failing with the throttling that fetch got past", async () => {
+    let releaseSecond: () => void = () => {};
+    const secondFetchHeld = new Promise<void>((resolve) => {
+      releaseSecond = resolve;
+    });
+    let calls = 0;
+    sm.on(GetSecretValueCommand).callsFake(async (input: { VersionStage?: string }) => {
+      calls++;
+      if (calls <= 2) throw throttled();
+      if (calls <= 4) {
+        await secondFetchHeld;
+        return { SecretString: input.VersionStage === "AWSCURRENT" ? "before" : "older" };
+      }
+      return { SecretString: input.VersionStage === "AWSCURRENT" ? "rotated" : "before" };
+    });
+    const store = new SecretsManagerStore(client, { now });
+    // Nothing cached: the first read fails as a whole, and its failure is remembered for forced refreshes.
+    expect(await store.versions("s").catch((err: unknown) => err)).to.be.instanceOf(TransientDependencyError);
+    const plain = store.versions("s"); // a second fetch, within the interval, that succeeds
+    const forced = store.versions("s", { refresh: true }); // asked while it is in flight: queued behind it
+    releaseSecond();
+    expect(await plain).to.deep.equal(["before", "older"]);
+    expect(await forced).to.deep.equal(["rotated", "before"]);
+    expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(6);
+  });
+
   it("a store made without a log still gives the current value when AWSPREVIOUS is refused", async () => {
     sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "current-value" });
     sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(refused("AccessDeniedException"));
