@@ -402,6 +402,28 @@ describe("Class: DynamoDedupeStore", () => {
     expect(ddb.commandCalls(UpdateItemCommand)).to.have.length(1);
   });
 
+  // An older generation's redriven letter ran the action and marked done over this claim's generation (MARK_CONDITION
+  // keeps its number and token) between the claim's try whose answer was lost and the SDK's retry: the item holds
+  // this claim's token, but the action ran. Taken for this claim's own write, the delivery would run again.
+  it("claim(route, id) reports its own claim's item, found done when the SDK's retry fails the condition, as done, not claimed", async () => {
+    ddb
+      .on(UpdateItemCommand)
+      .callsFake((input: { ExpressionAttributeValues?: Record<string, { S?: string }> }) => {
+        throw conditionFailed({
+          state: { S: "done" },
+          generation: { N: "2" },
+          updatedAt: { N: String(NOW) },
+          claimToken: { S: input.ExpressionAttributeValues?.[":token"]?.S as string },
+        });
+      });
+    expect(await store.claim("api-build", "d-1")).to.deep.equal({
+      claimed: false,
+      state: "done",
+      generation: 2,
+    });
+    expect(ddb.commandCalls(UpdateItemCommand)).to.have.length(1);
+  });
+
   it("claim(route, id) takes another request's fresh pending claim for one in progress, whatever its token", async () => {
     ddb.on(UpdateItemCommand).rejects(
       conditionFailed({
