@@ -10,7 +10,11 @@ import {
   SqsWorkQueue,
   sqsBackoff,
 } from "../../src/aws/sqs";
-import { TransientDependencyError, WorkItemTooLargeError } from "../../src/core/errors";
+import {
+  MessageReceivedAgainError,
+  TransientDependencyError,
+  WorkItemTooLargeError,
+} from "../../src/core/errors";
 import { MAX_WORK_ITEM_BYTES } from "../../src/core/policy";
 import type { WorkItem } from "../../src/core/types";
 
@@ -172,6 +176,18 @@ describe("Module: src/aws/sqs", () => {
     expect(messageDeduplicationId(item({ deliveryId: "has space", generation: 2 }))).not.to.equal(
       messageDeduplicationId(item({ deliveryId: "has space", generation: 1 })),
     );
+  });
+
+  // SQS refuses a message attribute whose value is empty (MessageAttributeValue: "Name, type, value and the
+  // message body must not be empty"): the letter would not be parked at all.
+  it("SqsDeadLetterQueue.send(item, reason) leaves out an attribute whose value is empty, and carries an empty reason as unknown", async () => {
+    sqs.on(SendMessageCommand).resolves({});
+    await new SqsDeadLetterQueue(client, DLQ).send(item({ deliveryId: "" }), "");
+    const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(input?.MessageAttributes).to.deep.equal({
+      "hookgate-reason": { DataType: "String", StringValue: "unknown" },
+      "hookgate-route": { DataType: "String", StringValue: "api-build" },
+    });
   });
 
   it("SqsDeadLetterQueue.send(item, reason) carries the reason as the hookgate-reason attribute", async () => {
@@ -419,6 +435,29 @@ describe("Module: src/aws/sqs", () => {
     expect(error).to.be.instanceOf(TransientDependencyError);
     expect(error.message).to.equal("SQS ChangeMessageVisibility failed: RequestThrottled: slow down");
   });
+
+  // SQS's answers for a receipt handle that no longer holds the message, by name and, in a query-protocol
+  // client, by its query code.
+  const receivedAgainNames = [
+    "ReceiptHandleIsInvalid",
+    "MessageNotInflight",
+    "AWS.SimpleQueueService.MessageNotInflight",
+  ];
+  for (const name of receivedAgainNames) {
+    it(`sqsBackoff fails with MessageReceivedAgainError when ChangeMessageVisibility answers ${name}, and with a TransientDependencyError (cut short) when that answer comes at the deadline`, async () => {
+      sqs.on(ChangeMessageVisibilityCommand).rejects(Object.assign(new Error("gone"), { name }));
+      const record = { receiptHandle: "rh-1", messageId: "m" } as SQSRecord;
+      const error = await sqsBackoff(client, QUEUE)(record, 1_000).catch((e) => e);
+      expect(error).to.be.instanceOf(MessageReceivedAgainError);
+      expect(error.message).to.equal(`SQS ChangeMessageVisibility failed: ${name}: gone`);
+      const late = await sqsBackoff(client, QUEUE)(record, 1_000, { deadlineMs: Date.now() - 1 }).catch(
+        (e) => e,
+      );
+      expect(late).to.not.be.instanceOf(MessageReceivedAgainError);
+      expect(late).to.be.instanceOf(TransientDependencyError);
+      expect(late.message).to.match(/cut short at the function's deadline/);
+    });
+  }
 
   const backoffCases: Array<[number, number]> = [
     [30_000, 30],
