@@ -811,6 +811,26 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
         });
       });
 
+      it("uploadSourceZip stores no supersedes list when its last read gives none, though its first read gave one", async () => {
+        const key = "race/chain-gone.zip";
+        // In place: this commit's zip from another delivery, whose list the first read takes on (the same commit's
+        // chain); then another writer's zip of another commit, without a list, comes in before the upload.
+        const first = "c0ffee0000000000000000000000000000000001";
+        const raced = racedStore(EARLY, 1, NEWER_SHA);
+        await raced.store.put(BUCKET, key, Readable.from([Buffer.from("same commit's zip")]), {
+          metadata: { sha: SHA, "accepted-at": EARLY, "delivery-id": "same-commit", supersedes: first },
+        });
+        // A branch made at the commit: an all-zero before, so no list of its own.
+        const push = pushEvent({ before: "0".repeat(40), deliveryId: "mine" });
+        expect((await upload(zipAt(key), push, clients({ objects: raced.objects }), LATE)).status).to.equal(
+          "done",
+        );
+        expect(raced.puts.map((o) => o?.metadata.supersedes)).to.deep.equal([first, undefined]);
+        const stored = (await raced.store.head(BUCKET, key))?.metadata;
+        expect(stored).to.include({ sha: SHA, "delivery-id": "mine" });
+        expect(stored).to.not.have.property("supersedes");
+      });
+
       it("uploadSourceZip uploads on If-Match of the zip it read again when the zip put meanwhile is older", async () => {
         const key = "race/older.zip";
         const raced = racedStore(EARLY);
