@@ -878,6 +878,27 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.requests.filter((r) => r.kind === "status")).to.have.length(2);
   });
 
+  // The step's failure is what the dead letter must say: a failure to report it is no reason to retry instead.
+  it("cleanUpPullRequest on the last attempt fails with the step's own final error when its failure status answers 502 too", async () => {
+    host.script("status", { status: 502 }, { status: 502 });
+    const objects: ObjectStore = {
+      ...clients().objects,
+      deletePrefix: async () => {
+        throw new ActionError("S3 refused the prefix deletion (test)", { retryable: false });
+      },
+    };
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([{ kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "api/pr-7/" }]),
+        closedEvent(),
+        clients({ lastAttempt: true, objects }),
+      ),
+    );
+    expect(err.message).to.equal("S3 refused the prefix deletion (test)");
+    expect(err.retryable).to.equal(false);
+    expect(host.requests.filter((r) => r.kind === "status")).to.have.length(2);
+  });
+
   it("cleanUpPullRequest's delete-s3-prefix deletes every object it may under the prefix, not only the refused one's page, and fails final naming it, on each attempt", async () => {
     const keys = Array.from({ length: 25 }, (_, i) => `refused/pr-7/a${String(i).padStart(2, "0")}.js`);
     await putObjects(keys);
