@@ -66,14 +66,24 @@ export class LocalDeadLetters implements DeadLetterQueue {
 
   /** The letter `fileRaw` filed for the queue message `messageId`, if any; one that cannot be read is not it. */
   private async rawLetterOf(messageId: string): Promise<DeadLetter | undefined> {
-    for (const name of await readdir(this.dir)) {
-      if (name.startsWith(".") || !name.endsWith("-unparsable.json")) continue;
-      try {
-        const letter = JSON.parse(await readFile(join(this.dir, name), "utf8")) as DeadLetter | null;
-        if (letter?.messageId === messageId && letter.item === undefined) return letter;
-      } catch {}
+    for await (const letter of this.lettersEnding("-unparsable.json")) {
+      if (letter.messageId === messageId && letter.item === undefined) return letter;
     }
     return undefined;
+  }
+
+  /** The letters whose file name ends with `ending`, read one by one; one that cannot be read is skipped. */
+  private async *lettersEnding(ending: string): AsyncGenerator<DeadLetter> {
+    for (const name of await readdir(this.dir)) {
+      if (name.startsWith(".") || !name.endsWith(ending)) continue;
+      let letter: DeadLetter | null;
+      try {
+        letter = JSON.parse(await readFile(join(this.dir, name), "utf8")) as DeadLetter | null;
+      } catch {
+        continue;
+      }
+      if (letter !== null && typeof letter === "object") yield letter;
+    }
   }
 
   private async file(name: string, letter: DeadLetter): Promise<void> {
@@ -111,25 +121,21 @@ export class LocalDeadLetters implements DeadLetterQueue {
    */
   async holds(item: WorkItem, message: { messageId?: string; sentAtMs?: number } = {}): Promise<boolean> {
     const ending = `-${safe(item.route)}-${safe(item.deliveryId)}-g${item.generation}.json`;
-    for (const name of await readdir(this.dir)) {
-      if (name.startsWith(".") || !name.endsWith(ending)) continue;
-      try {
-        const letter = JSON.parse(await readFile(join(this.dir, name), "utf8")) as DeadLetter | null;
-        const parked = letter?.item;
-        if (
-          parked?.route !== item.route ||
-          parked.deliveryId !== item.deliveryId ||
-          parked.generation !== item.generation
-        )
-          continue;
-        // Two messages of one generation can be queued one after the other: only the id tells whose letter it is.
-        if (typeof letter?.messageId === "string" && message.messageId !== undefined) {
-          if (letter.messageId === message.messageId) return true;
-          continue;
-        }
-        if (!(message.sentAtMs !== undefined && Date.parse(letter?.deadAt ?? "") < message.sentAtMs))
-          return true;
-      } catch {}
+    for await (const letter of this.lettersEnding(ending)) {
+      const parked = letter.item;
+      if (
+        parked?.route !== item.route ||
+        parked.deliveryId !== item.deliveryId ||
+        parked.generation !== item.generation
+      )
+        continue;
+      // Two messages of one generation can be queued one after the other: only the id tells whose letter it is.
+      if (typeof letter.messageId === "string" && message.messageId !== undefined) {
+        if (letter.messageId === message.messageId) return true;
+        continue;
+      }
+      if (!(message.sentAtMs !== undefined && Date.parse(letter.deadAt ?? "") < message.sentAtMs))
+        return true;
     }
     return false;
   }
