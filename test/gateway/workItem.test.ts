@@ -1,5 +1,8 @@
 import { expect } from "chai";
-import { parseWorkItem, workItemJson } from "../../src/gateway/workItem";
+import { WorkItemTooLargeError } from "../../src/core/errors";
+import { MAX_WORK_ITEM_BYTES } from "../../src/core/policy";
+import type { Route, WebhookEvent } from "../../src/core/types";
+import { buildWorkItem, parseWorkItem, workItemJson, workItemTooLarge } from "../../src/gateway/workItem";
 import { workItem } from "./support";
 
 /** A valid item's JSON with `change` applied to the parsed object (a key set to undefined is dropped). */
@@ -100,5 +103,44 @@ describe("Function: workItemJson", () => {
     const json = workItemJson(item);
     expect(json).to.contain('"branch":"a\\ufffeb\\uffffc ç \u{1F600}"');
     expect(json).to.equal(JSON.stringify(item).replace("\uFFFE", "\\ufffe").replace("\uFFFF", "\\uffff"));
+  });
+});
+
+describe("Function: workItemTooLarge", () => {
+  it("workItemTooLarge lets a body of exactly MAX_WORK_ITEM_BYTES through and refuses one byte more", () => {
+    expect(workItemTooLarge("x".repeat(MAX_WORK_ITEM_BYTES))).to.equal(undefined);
+    const refusal = workItemTooLarge("x".repeat(MAX_WORK_ITEM_BYTES + 1));
+    expect(refusal).to.be.instanceOf(WorkItemTooLargeError);
+    expect(refusal?.bytes).to.equal(MAX_WORK_ITEM_BYTES + 1);
+  });
+
+  it("workItemTooLarge counts UTF-8 bytes, not characters: a body of two-byte characters over the limit in bytes is refused", () => {
+    // SQS measures bytes: half as many "é" as the limit fits in characters but is over it in bytes.
+    const body = "\u00e9".repeat(MAX_WORK_ITEM_BYTES / 2 + 1);
+    expect(body.length).to.be.below(MAX_WORK_ITEM_BYTES);
+    expect(workItemTooLarge(body)?.bytes).to.equal(MAX_WORK_ITEM_BYTES + 2);
+  });
+});
+
+describe("Function: buildWorkItem", () => {
+  const route = { name: "api-build" } as Route;
+  const queued = workItem({ deliveryId: "d-build" });
+  const event = {
+    ...queued.event,
+    changedFiles: ["src/a.ts"],
+    payload: { secretish: "payload is never queued" },
+  } as WebhookEvent;
+
+  it("buildWorkItem carries the claim's generation and its accepted time, and queues the event without payload or changedFiles", () => {
+    const item = buildWorkItem(route, event, queued.request, 4, Date.parse("2026-02-03T04:05:06.789Z"));
+    expect(item.v).to.equal(1);
+    expect(item.route).to.equal("api-build");
+    expect(item.deliveryId).to.equal("d-build");
+    expect(item.generation).to.equal(4);
+    expect(item.acceptedAt).to.equal("2026-02-03T04:05:06.789Z");
+    expect(item.request).to.deep.equal(queued.request);
+    expect(item.event).to.deep.equal(queued.event);
+    expect(item.event).to.not.have.property("payload");
+    expect(item.event).to.not.have.property("changedFiles");
   });
 });
