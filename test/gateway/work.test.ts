@@ -10,6 +10,7 @@ import {
   SecretNotFoundError,
   TransientDependencyError,
 } from "../../src/core/errors";
+import { DEAD_LETTERED_FIELD } from "../../src/core/logLines";
 import {
   DEDUPE_TTL_SECONDS,
   DLQ_RETENTION_SECONDS,
@@ -1951,4 +1952,44 @@ describe("Function: createRouteHandler(deps).work (the hold on a record before i
     expect(holds).to.deep.equal([]);
     expect(calls).to.deep.equal(["action", "action"]);
   });
+});
+
+describe("Function: createRouteHandler(deps).work, the attempt line's deadLettered flag (the dead-lettered alarm)", () => {
+  // The redrive policy parks a record put back on the queue's last receive with no word from us: only this
+  // flag on its attempt line tells the dead-lettered alarm.
+  type PutBack = "failed" | "deferred" | "done";
+  const cases: Array<[PutBack, number, boolean]> = [
+    ["failed", MAX_RECEIVE_COUNT, true],
+    ["failed", MAX_RECEIVE_COUNT - 1, false],
+    ["deferred", MAX_RECEIVE_COUNT, true],
+    ["deferred", MAX_RECEIVE_COUNT - 1, false],
+    ["done", MAX_RECEIVE_COUNT, false],
+  ];
+  for (const [outcome, receiveCount, flagged] of cases) {
+    it(`work's attempt line for a record ${outcome} on receive ${receiveCount} (maxReceiveCount ${MAX_RECEIVE_COUNT}) ${flagged ? "carries" : "does not carry"} ${DEAD_LETTERED_FIELD}: true`, async () => {
+      const item = workItem({ deliveryId: `flag-${outcome}-${receiveCount}` });
+      // failed: an unreadable body with no raw dead-letter channel; deferred: the queue gave the message out again.
+      const deadLetters = new RecordingDeadLetters();
+      const deps: Partial<RouteHandlerDeps> =
+        outcome === "failed"
+          ? { deadLetters: Object.assign(deadLetters, { sendRaw: undefined }) }
+          : outcome === "deferred"
+            ? {
+                holdRecord: async () => {
+                  throw new MessageReceivedAgainError("SQS ChangeMessageVisibility failed: stale");
+                },
+              }
+            : {};
+      const h = harness(ok, deps);
+      await accepted(h.dedupe, item);
+      const body = outcome === "failed" ? "{oops" : JSON.stringify(item);
+      await h.handler.work(sqsEvent([sqsRecord(body, { id: "m-1", receiveCount })]), {
+        remainingMs: () => 120_000,
+      });
+      const [attempt] = h.logs.of("attempt");
+      expect(attempt?.outcome).to.equal(outcome);
+      if (flagged) expect(attempt).to.have.property(DEAD_LETTERED_FIELD, true);
+      else expect(attempt).to.not.have.property(DEAD_LETTERED_FIELD);
+    });
+  }
 });
