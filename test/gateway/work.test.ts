@@ -1993,3 +1993,21 @@ describe("Function: createRouteHandler(deps).work, the attempt line's deadLetter
     });
   }
 });
+
+describe("Function: createRouteHandler(deps).work, a deferred record of another route on the queue's last receive", () => {
+  it("work marks nothing dead in its own route for a record of another route deferred on the queue's last receive, even with the same deliveryId", async () => {
+    const h = harness(ok);
+    const own = workItem({ deliveryId: "shared-id" });
+    await accepted(h.dedupe, own);
+    const foreign = workItem({ deliveryId: "shared-id", route: "other-route" });
+    // Too little of the invocation left to start anything: the record is deferred, not run.
+    const result = await h.handler.work(
+      sqsEvent([sqsRecord(JSON.stringify(foreign), { id: "m-1", receiveCount: MAX_RECEIVE_COUNT })]),
+      { remainingMs: () => 1_000 },
+    );
+    expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-1" }]);
+    expect(h.ran).to.deep.equal([]);
+    expect(h.logs.of("attempt")[0]?.outcome).to.equal("deferred");
+    expect(h.dedupe.peek("api-build", "shared-id")).to.deep.equal({ state: "queued", generation: 1 });
+  });
+});
