@@ -192,6 +192,85 @@ describe("Function: createRouteHandler receive, a push of several refs answered 
   });
 });
 
+describe("Function: createRouteHandler receive, a push of several refs whose first change was sent before the deadline", () => {
+  it("does not release the claim of a change whose send landed (its queued mark still under way at the 503): it stays this delivery's, and reads queued once the mark lands", async () => {
+    const ID = "{8f3a0c2e-2222-4c4c-9a9a-000000000003}";
+    const payload = {
+      actor: { nickname: "alice", display_name: "Alice" },
+      repository: { full_name: "team/repo", links: { html: { href: "https://bitbucket.org/team/repo" } } },
+      push: {
+        changes: [
+          {
+            old: null,
+            new: { type: "tag", name: "v1.0", target: { hash: "b".repeat(40) } },
+            created: true,
+            closed: false,
+          },
+          {
+            old: { type: "branch", name: "main", target: { hash: "a".repeat(40) } },
+            new: { type: "branch", name: "main", target: { hash: "c".repeat(40) } },
+            created: false,
+            closed: false,
+          },
+        ],
+      },
+    };
+    const body = Buffer.from(JSON.stringify(payload));
+    const released: string[] = [];
+    let landMark: () => void = () => {};
+    let firstMark = true;
+    const dedupe = new (class extends MemoryDedupeStore {
+      override mark(route: string, deliveryId: string, generation: number, state: DeliveryState) {
+        if (!firstMark) return super.mark(route, deliveryId, generation, state);
+        firstMark = false;
+        // The first change's queued mark is still under way at the deadline; its send has landed.
+        return new Promise<void>((resolve) => {
+          landMark = () => resolve(super.mark(route, deliveryId, generation, state));
+        });
+      }
+      override release(
+        route: string,
+        deliveryId: string,
+        generation: number | undefined,
+        limits?: CallLimits,
+        claimToken?: string,
+      ) {
+        released.push(deliveryId);
+        return super.release(route, deliveryId, generation, limits, claimToken);
+      }
+    })();
+    const sent: WorkItem[] = [];
+    const handler = handlerWith(
+      dedupe,
+      { send: async (item) => void sent.push(item) },
+      jenkinsRoute({
+        provider: "bitbucket",
+        secret: "hookgate/bitbucket-webhook",
+        match: { events: ["push"] },
+      }),
+    );
+    const answer = parseAnswer(
+      await handler.receive(
+        githubDelivery({
+          body,
+          signature: null,
+          headers: {
+            "X-Event-Key": "repo:push",
+            "X-Request-UUID": ID,
+            "X-Hub-Signature": sign(WEBHOOK_SECRET, body),
+          },
+        }),
+      ),
+    );
+    expect(answer.statusCode).to.equal(503);
+    landMark();
+    await settled();
+    expect(sent.map((item) => item.deliveryId)).to.deep.equal([ID]);
+    expect(released).to.not.include(ID);
+    expect(dedupe.peek("api-build", ID)).to.deep.equal({ state: "queued", generation: 1 });
+  });
+});
+
 describe("Function: createRouteHandler receive, the release of a claim whose send failed", () => {
   it("gives the release its own deadline (1 s from its start) deployed, so a release that hangs cannot hold the 503", async () => {
     const releaseLimits: Array<CallLimits | undefined> = [];
