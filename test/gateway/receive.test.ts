@@ -10,6 +10,7 @@ import {
   WorkItemTooLargeError,
 } from "../../src/core/errors";
 import { headerBag } from "../../src/core/headers";
+import { FROM_HOST_FIELD } from "../../src/core/logLines";
 import { MAX_BODY_BYTES } from "../../src/core/policy";
 import type { ClaimResult, DedupeStore, DeliveryState, SecretStore, WorkQueue } from "../../src/core/ports";
 import type { Route, WorkItem } from "../../src/core/types";
@@ -785,6 +786,23 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     });
     expect(line?.reason).to.be.a("string");
   });
+
+  // The fromHost flag tells an unsigned delivery from the Git host (its webhook lost its secret) from a scan.
+  const rejectedSenders: Array<[string, Record<string, string>, boolean]> = [
+    ["GitHub's own delivery headers and Hookshot user agent", {}, true],
+    ["GitHub's delivery headers but another user agent", { "User-Agent": "curl/8.5.0" }, false],
+  ];
+  for (const [sender, headers, fromHost] of rejectedSenders) {
+    it(`receive's line for an unsigned delivery with ${sender} ${fromHost ? "carries" : "does not carry"} ${FROM_HOST_FIELD}: true`, async () => {
+      const h = harness();
+      const answer = await h.receive({ deliveryId: "d-unsigned", signature: null, headers });
+      expect(answer.statusCode).to.equal(401);
+      const [line] = h.logs.of("delivery");
+      expect(line).to.deep.include({ decision: "rejected", status: 401 });
+      if (fromHost) expect(line).to.have.property(FROM_HOST_FIELD, true);
+      else expect(line).to.not.have.property(FROM_HOST_FIELD);
+    });
+  }
 
   it("receive logs a rejected delivery with the event its header claims, and no repository until verified", async () => {
     const h = harness();
