@@ -2011,3 +2011,34 @@ describe("Function: createRouteHandler(deps).work, a deferred record of another 
     expect(h.dedupe.peek("api-build", "shared-id")).to.deep.equal({ state: "queued", generation: 1 });
   });
 });
+
+describe("Function: createRouteHandler(deps).work, what it hands its dependencies", () => {
+  it("work dead-letters an unreadable body raw with the record's messageId (the letter names the message it came from)", async () => {
+    const letters: Array<{ body: string; reason: string; messageId?: string }> = [];
+    const deadLetters = Object.assign(new RecordingDeadLetters(), {
+      sendRaw: async (body: string, reason: string, messageId?: string) =>
+        void letters.push({ body, reason, ...(messageId === undefined ? {} : { messageId }) }),
+    });
+    const h = harness(ok, { deadLetters });
+    await h.handler.work(sqsEvent([sqsRecord("{oops", { id: "m-raw" })]));
+    expect(letters).to.deep.equal([
+      { body: "{oops", reason: "unreadable work item: message body is not JSON", messageId: "m-raw" },
+    ]);
+  });
+
+  it("work tells the action it runs on its last attempt even on a first receive with no invocation deadline (maxAttempts 1)", async () => {
+    const limitsSeen: unknown[] = [];
+    const h = harness(ok, {
+      maxAttempts: 1,
+      runAction: async (_item, limits) => {
+        limitsSeen.push(limits);
+        return { status: "done", detail: "ran" };
+      },
+    });
+    const item = workItem({ deliveryId: "last-no-deadline" });
+    await accepted(h.dedupe, item);
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item), { id: "m-1", receiveCount: 1 })]));
+    expect(limitsSeen).to.have.length(1);
+    expect(limitsSeen[0]).to.deep.include({ lastAttempt: true });
+  });
+});
