@@ -265,3 +265,32 @@ describe("Function: startLocalGateway with fsync (serve --fsync) and dedupe.json
     }
   });
 });
+
+describe("Class: FileDedupeStore, replaying dedupe.jsonl", () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-dedupe-replay-"));
+    file = join(dir, "dedupe.jsonl");
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("a delete line (d 1) in an older journal forgets the delivery, so its next claim is a fresh first claim", async () => {
+    const at = Date.now();
+    writeFileSync(
+      file,
+      `{"k":"r#d-1","s":"done","g":3,"t":${at}}\n{"k":"r#d-1","d":1}\n{"k":"r#d-2","s":"done","g":1,"t":${at}}\n`,
+    );
+    const store = new FileDedupeStore(file);
+    expect(await store.claim("r", "d-1")).to.deep.include({ claimed: true, generation: 1 });
+    expect(await store.claim("r", "d-2")).to.deep.include({ claimed: false, state: "done" });
+  });
+
+  it("a claim left pending by a stopped serve is taken over at once after a restart, as the same generation", async () => {
+    const before = new FileDedupeStore(file);
+    expect(await before.claim("r", "d-1")).to.deep.include({ claimed: true, generation: 1 });
+    await new Promise((resolve) => setImmediate(resolve));
+    const after = new FileDedupeStore(file);
+    expect(await after.claim("r", "d-1")).to.deep.include({ claimed: true, generation: 1 });
+  });
+});
