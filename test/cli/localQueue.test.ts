@@ -541,6 +541,46 @@ describe("Class: LocalQueue, what the worker's answer does", () => {
     expect([works, logs]).to.deep.equal([0, []]);
   });
 
+  it("a message past maxReceiveCount whose work is done is deleted with the done outcome, never dead-lettered", async () => {
+    writeJournal(put("a", { receiveCount: 3 }));
+    const redriven: string[] = [];
+    const deleted: unknown[] = [];
+    const queue = newQueue({
+      redrive: async (message) => {
+        redriven.push(message.id);
+      },
+      observer: { deleted: (_item, _count, outcome) => deleted.push(outcome) },
+      doneOutcome: () => ({ outcome: "already-done" }),
+    });
+    queue.register("r", async () => ({ batchItemFailures: [] }));
+    queue.start();
+    await until(() => queue.size() === 0);
+    for (let i = 0; i < 3; i++) await turn();
+    expect(redriven).to.deep.equal([]);
+    expect(deleted).to.deep.equal([{ outcome: "already-done" }]);
+    expect(journalLines().at(-1)).to.deep.include({ op: "del", id: "a" });
+  });
+
+  it("a message failing its maxReceiveCount-th receive is dead-lettered at once, not retried first", async () => {
+    const retries: number[] = [];
+    const redriven: string[] = [];
+    const queue = newQueue({
+      maxReceiveCount: 2,
+      redrive: async (message) => {
+        redriven.push(message.id);
+      },
+      observer: { retrying: (_item, count) => retries.push(count) },
+    });
+    queue.register("r", async (event) => ({
+      batchItemFailures: [{ itemIdentifier: event.Records[0]?.messageId ?? "" }],
+    }));
+    await queue.port("r").send(item("a"));
+    queue.start();
+    await until(() => queue.size() === 0);
+    expect(retries).to.deep.equal([1]);
+    expect(redriven).to.have.length(1);
+  });
+
   it("an observer whose deleted throws: the failure is logged, and the message, already removed, is not retried", async () => {
     const logs: Record<string, unknown>[] = [];
     let retried = 0;
