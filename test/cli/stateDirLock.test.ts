@@ -108,6 +108,23 @@ describe("lockStateDir: one hookgate serve per state dir", () => {
     expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.ppid));
   });
 
+  it("refuses a lock held by a running process of another user (kill(pid, 0) answers EPERM)", () => {
+    writeFileSync(join(dir, LOCK_FILE), `${process.ppid}\n`);
+    const realKill = process.kill;
+    process.kill = ((pid: number, signal?: string | number) => {
+      if (pid === process.ppid && signal === 0) {
+        throw Object.assign(new Error("kill EPERM"), { code: "EPERM" });
+      }
+      return realKill.call(process, pid, signal);
+    }) as typeof process.kill;
+    try {
+      expect(refusal(() => lockStateDir(dir)).pid).to.equal(process.ppid);
+    } finally {
+      process.kill = realKill;
+    }
+    expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.ppid));
+  });
+
   const stale: Array<[string, () => string]> = [
     ["the pid of a process that has exited (killed, crashed)", () => `${deadPid()}\n`],
     [
