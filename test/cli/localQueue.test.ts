@@ -744,6 +744,17 @@ describe("Class: LocalQueue, send", () => {
     expect(queue.size()).to.equal(4);
   });
 
+  it("a message whose body is text that is not JSON (edited by hand) survives the start's rewrite of the journal and a second restart", async () => {
+    writeJournal(put("bad", { body: "not json" }, undefined as unknown as WorkItem));
+    const first = newQueue();
+    expect(first.start()).to.equal(1);
+    await first.stop(0);
+    first.close();
+    expect(journalLines().filter((line) => line.op === "put")).to.have.length(1);
+    const second = newQueue();
+    expect(second.start()).to.equal(1);
+  });
+
   it("after a restart, a message still queued is known to the dedupe window", async () => {
     const first = newQueue();
     await first.port("r").send(item("a"));
