@@ -7,6 +7,7 @@ import fs, { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { DEDUPE_TTL_SECONDS } from "../../src/core/policy";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import type { ActionOutcome } from "../../src/core/types";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
@@ -266,7 +267,7 @@ describe("Function: startLocalGateway with fsync (serve --fsync) and dedupe.json
   });
 });
 
-describe("Class: FileDedupeStore, replaying dedupe.jsonl", () => {
+describe("Class: FileDedupeStore, replaying dedupe.jsonl and expiry", () => {
   let dir: string;
   let file: string;
   beforeEach(() => {
@@ -284,6 +285,17 @@ describe("Class: FileDedupeStore, replaying dedupe.jsonl", () => {
     const store = new FileDedupeStore(file);
     expect(await store.claim("r", "d-1")).to.deep.include({ claimed: true, generation: 1 });
     expect(await store.claim("r", "d-2")).to.deep.include({ claimed: false, state: "done" });
+  });
+
+  it("a done delivery is still refused in the last second of DEDUPE_TTL_SECONDS, and claimable anew the second after", async () => {
+    let clock = 0;
+    const store = new FileDedupeStore(file, () => clock);
+    await store.claim("r", "d-1");
+    await store.mark("r", "d-1", 1, "done");
+    clock = DEDUPE_TTL_SECONDS * 1000 + 999;
+    expect(await store.claim("r", "d-1")).to.deep.include({ claimed: false, state: "done" });
+    clock = (DEDUPE_TTL_SECONDS + 1) * 1000;
+    expect(await store.claim("r", "d-1")).to.deep.include({ claimed: true, generation: 1 });
   });
 
   it("a claim left pending by a stopped serve is taken over at once after a restart, as the same generation", async () => {
