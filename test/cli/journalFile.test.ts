@@ -169,6 +169,20 @@ describe("Class: JournalFile, on writes, rewrites and syncs", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("compaction is set off only past 10,000 lines: a write at exactly 10,000 does not compact, the next line does", () => {
+    let compactions = 0;
+    const journal = new JournalFile(join(dir, "j.jsonl"), {
+      compaction: { name: "test", worthIt: () => true, compact: () => compactions++ },
+    });
+    for (let i = 0; i < 10_000; i++) journal.append(`{"n":${i}}`);
+    journal.writeNow();
+    expect(compactions).to.equal(0);
+    journal.append('{"n":10000}');
+    journal.writeNow();
+    expect(compactions).to.equal(1);
+    journal.close();
+  });
+
   it("with nothing appended, a write or a close creates no file and tells the owner of no write", () => {
     const file = join(dir, "j.jsonl");
     let writes = 0;
