@@ -115,30 +115,32 @@ describe("Function: createRouteHandler receive, the deadline after the send succ
   });
 });
 
+/** A Bitbucket Cloud push of two refs: a new tag, then main moved on. */
+const TAG_AND_BRANCH_PUSH = {
+  actor: { nickname: "alice", display_name: "Alice" },
+  repository: { full_name: "team/repo", links: { html: { href: "https://bitbucket.org/team/repo" } } },
+  push: {
+    changes: [
+      {
+        old: null,
+        new: { type: "tag", name: "v1.0", target: { hash: "b".repeat(40) } },
+        created: true,
+        closed: false,
+      },
+      {
+        old: { type: "branch", name: "main", target: { hash: "a".repeat(40) } },
+        new: { type: "branch", name: "main", target: { hash: "c".repeat(40) } },
+        created: false,
+        closed: false,
+      },
+    ],
+  },
+};
+
 describe("Function: createRouteHandler receive, a push of several refs answered 503 at the deadline", () => {
   it("claims none of the push's later changes once the 503 is answered (no call starts after the deadline): the redelivery queues them", async () => {
     const ID = "{8f3a0c2e-2222-4c4c-9a9a-000000000002}";
-    const payload = {
-      actor: { nickname: "alice", display_name: "Alice" },
-      repository: { full_name: "team/repo", links: { html: { href: "https://bitbucket.org/team/repo" } } },
-      push: {
-        changes: [
-          {
-            old: null,
-            new: { type: "tag", name: "v1.0", target: { hash: "b".repeat(40) } },
-            created: true,
-            closed: false,
-          },
-          {
-            old: { type: "branch", name: "main", target: { hash: "a".repeat(40) } },
-            new: { type: "branch", name: "main", target: { hash: "c".repeat(40) } },
-            created: false,
-            closed: false,
-          },
-        ],
-      },
-    };
-    const body = Buffer.from(JSON.stringify(payload));
+    const body = Buffer.from(JSON.stringify(TAG_AND_BRANCH_PUSH));
     const delivery = () =>
       githubDelivery({
         body,
@@ -195,27 +197,7 @@ describe("Function: createRouteHandler receive, a push of several refs answered 
 describe("Function: createRouteHandler receive, a push of several refs whose first change was sent before the deadline", () => {
   it("does not release the claim of a change whose send landed (its queued mark still under way at the 503): it stays this delivery's, and reads queued once the mark lands", async () => {
     const ID = "{8f3a0c2e-2222-4c4c-9a9a-000000000003}";
-    const payload = {
-      actor: { nickname: "alice", display_name: "Alice" },
-      repository: { full_name: "team/repo", links: { html: { href: "https://bitbucket.org/team/repo" } } },
-      push: {
-        changes: [
-          {
-            old: null,
-            new: { type: "tag", name: "v1.0", target: { hash: "b".repeat(40) } },
-            created: true,
-            closed: false,
-          },
-          {
-            old: { type: "branch", name: "main", target: { hash: "a".repeat(40) } },
-            new: { type: "branch", name: "main", target: { hash: "c".repeat(40) } },
-            created: false,
-            closed: false,
-          },
-        ],
-      },
-    };
-    const body = Buffer.from(JSON.stringify(payload));
+    const body = Buffer.from(JSON.stringify(TAG_AND_BRANCH_PUSH));
     const released: string[] = [];
     let landMark: () => void = () => {};
     let firstMark = true;
